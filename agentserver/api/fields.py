@@ -1,0 +1,20 @@
+"""Request parsing helpers shared by every app's views."""
+from agentserver.api.exceptions import InvalidInput
+from agentserver.ids import parse_uuid
+
+
+def uuid_or_422(value, *, what):
+    """Parse a path id; the reference says e.g. ``Invalid thread ID: must be a UUID``."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise InvalidInput(f"Invalid {what} ID: must be a UUID")
+    return parsed
+
+
+def require_object(data):
+    """Request bodies are JSON objects; anything else is a 422."""
+    if data is None or data == b"":
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("Request body must be a JSON object")
+    return data

@@ -1,0 +1,21 @@
+"""ASGI entry point: ``daphne agentserver.asgi:application`` (or uvicorn).
+
+Long-lived responses (SSE streams, /wait and /join) are Channels consumers; everything else is the
+Django/DRF application.
+"""
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentserver.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+
+from agentserver.lifespan import LifespanApp  # noqa: E402
+from streaming.routing import http_router  # noqa: E402
+
+application = LifespanApp(
+    ProtocolTypeRouter({"http": http_router(django_application)}),
+)

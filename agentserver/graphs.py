@@ -1,0 +1,193 @@
+"""Graph loading from a ``langgraph.json`` in the format langgraph-cli uses.
+
+    {"dependencies": ["."], "graphs": {"agent": "./agent.py:graph", "other": "pkg.mod:make"},
+     "env": {"KEY": "value"} | "./.env"}
+
+A graph spec points at a compiled graph, a ``StateGraph`` builder (compiled here) or a factory: a
+callable taking no argument or the run's ``RunnableConfig`` and returning either of the former
+(sync, async, or as a context manager). Paths are relative to the directory of ``langgraph.json``.
+The server attaches its own checkpointer and store to every graph.
+"""
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langgraph.graph import StateGraph
+from langgraph.pregel import Pregel
+
+from agentserver.conf import agent_settings
+
+
+class GraphConfigError(Exception):
+    """langgraph.json or one of its graphs cannot be loaded."""
+
+
+@dataclass
+class GraphSpec:
+    graph_id: str
+    spec: str
+    obj: object = None
+    description: str | None = None
+    factory: bool = False
+    factory_takes_config: bool = False
+    _compiled: Pregel | None = field(default=None, repr=False)
+
+    def base_graph(self):
+        """The graph without a checkpointer (for schemas and drawings); factories get an empty config."""
+        if self._compiled is None and not self.factory:
+            self._compiled = _as_pregel(self.obj, self.graph_id)
+        return self._compiled
+
+
+def _as_pregel(obj, graph_id):
+    if isinstance(obj, Pregel):
+        return obj
+    if isinstance(obj, StateGraph):
+        return obj.compile()
+    raise GraphConfigError(
+        f"Graph '{graph_id}': expected a compiled graph, a StateGraph or a factory, got {type(obj).__name__}"
+    )
+
+
+def _import_spec(graph_id, spec, base_dir):
+    if not isinstance(spec, str) or ":" not in spec:
+        raise GraphConfigError(f"Graph '{graph_id}': spec {spec!r} must look like './file.py:attr' or 'module:attr'")
+    target, _, attr = spec.rpartition(":")
+    try:
+        if target.endswith(".py") or "/" in target or target.startswith("."):
+            path = (base_dir / target).resolve()
+            if not path.is_file():
+                raise GraphConfigError(f"Graph '{graph_id}': file not found: {path}")
+            module_name = f"agentserver_graphs.{graph_id}_{abs(hash(str(path)))}"
+            module_spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+    except GraphConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any import failure is a config error
+        raise GraphConfigError(f"Graph '{graph_id}': failed to import {target}: {exc!r}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise GraphConfigError(f"Graph '{graph_id}': {target} has no attribute '{attr}'") from None
+
+
+def _make_spec(graph_id, raw, base_dir):
+    description = None
+    if isinstance(raw, dict):
+        description = raw.get("description")
+        raw = raw.get("path")
+    obj = _import_spec(graph_id, raw, base_dir)
+    spec = GraphSpec(graph_id=graph_id, spec=raw, obj=obj, description=description)
+    if isinstance(obj, (Pregel, StateGraph)):
+        spec.base_graph()
+    elif callable(obj):
+        spec.factory = True
+        params = [p for p in inspect.signature(obj).parameters.values() if p.default is p.empty]
+        spec.factory_takes_config = len(params) >= 1
+    else:
+        _as_pregel(obj, graph_id)
+    return spec
+
+
+def _apply_env(env, base_dir):
+    if isinstance(env, dict):
+        for key, value in env.items():
+            os.environ.setdefault(str(key), str(value))
+    elif isinstance(env, str):
+        path = base_dir / env
+        if not path.is_file():
+            raise GraphConfigError(f"env file not found: {path}")
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.partition("=")
+                os.environ.setdefault(key.strip(), value.strip().strip("\"'"))
+
+
+def load_config(path):
+    """Parse ``langgraph.json`` and import every graph; raise GraphConfigError naming the culprit."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise GraphConfigError(f"langgraph.json not found at {path} (set LANGGRAPH_CONFIG)")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise GraphConfigError(f"{path} is not valid JSON: {exc}") from exc
+    graphs = config.get("graphs")
+    if not isinstance(graphs, dict) or not graphs:
+        raise GraphConfigError(f"{path}: 'graphs' must be a non-empty object")
+    base_dir = path.parent
+    _apply_env(config.get("env") or {}, base_dir)
+    for dep in config.get("dependencies") or []:
+        dep_path = str((base_dir / dep).resolve())
+        if dep_path not in sys.path:
+            sys.path.insert(0, dep_path)
+    return {graph_id: _make_spec(graph_id, raw, base_dir) for graph_id, raw in graphs.items()}
+
+
+class GraphRegistry:
+    def __init__(self):
+        self._specs = None
+        self._lock = threading.Lock()
+
+    @property
+    def specs(self):
+        if self._specs is None:
+            with self._lock:
+                if self._specs is None:
+                    self._specs = load_config(agent_settings.GRAPHS_CONFIG)
+        return self._specs
+
+    def reset(self):
+        self._specs = None
+
+    def graph_ids(self):
+        return list(self.specs)
+
+    def get_spec(self, graph_id):
+        return self.specs.get(graph_id)
+
+    def base_graph(self, graph_id):
+        spec = self.specs[graph_id]
+        if spec.factory:
+            return None
+        return spec.base_graph()
+
+    @contextlib.asynccontextmanager
+    async def graph(self, graph_id, *, config, checkpointer=None, store=None):
+        """Yield the graph for one run, with the server's checkpointer and store attached."""
+        spec = self.specs[graph_id]
+        async with _resolve(spec, config) as graph:
+            yield graph.copy(update={"checkpointer": checkpointer, "store": store})
+
+
+@contextlib.asynccontextmanager
+async def _resolve(spec, config):
+    if not spec.factory:
+        yield spec.base_graph()
+        return
+    value = spec.obj(config) if spec.factory_takes_config else spec.obj()
+    if inspect.isawaitable(value):
+        value = await value
+    if hasattr(value, "__aenter__"):
+        async with value as graph:
+            yield _as_pregel(graph, spec.graph_id)
+    elif hasattr(value, "__enter__") and not isinstance(value, (Pregel, StateGraph)):
+        with value as graph:
+            yield _as_pregel(graph, spec.graph_id)
+    else:
+        yield _as_pregel(value, spec.graph_id)
+
+
+registry = GraphRegistry()

@@ -1,0 +1,96 @@
+"""LangGraph's checkpointer and store, built from DATABASE_URL, living on the runtime loop.
+
+SQLite (the embedded default): ``AsyncSqliteSaver`` / ``AsyncSqliteStore`` on their own file.
+PostgreSQL (scaled mode): ``AsyncPostgresSaver`` / ``AsyncPostgresStore`` on a psycopg pool.
+"""
+import asyncio
+
+from django.conf import settings
+
+from agentserver import runtime
+from agentserver.conf import agent_settings
+
+_state = {}
+_lock = None
+
+
+def _is_postgres():
+    return settings.DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+
+def _postgres_conninfo():
+    db = settings.DATABASES["default"]
+    parts = {
+        "dbname": db.get("NAME"),
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+    }
+    return " ".join(f"{key}={value}" for key, value in parts.items() if value)
+
+
+async def _open_sqlite():
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.store.sqlite import AsyncSqliteStore
+
+    conn = await aiosqlite.connect(agent_settings.CHECKPOINTER_PATH, isolation_level=None)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA busy_timeout=30000")
+    saver = AsyncSqliteSaver(conn)
+    await saver.setup()
+    store_conn = await aiosqlite.connect(agent_settings.CHECKPOINTER_PATH, isolation_level=None)
+    await store_conn.execute("PRAGMA busy_timeout=30000")
+    store = AsyncSqliteStore(store_conn)
+    await store.setup()
+    return {"checkpointer": saver, "store": store, "closers": [conn.close, store_conn.close]}
+
+
+async def _open_postgres():
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.store.postgres import AsyncPostgresStore
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    pool = AsyncConnectionPool(
+        _postgres_conninfo(),
+        min_size=1,
+        max_size=max(4, agent_settings.WORKER_CONCURRENCY // 2),
+        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
+        open=False,
+        check=AsyncConnectionPool.check_connection,
+    )
+    await pool.open(wait=True, timeout=30)
+    saver = AsyncPostgresSaver(pool)
+    await saver.setup()
+    store = AsyncPostgresStore(pool)
+    await store.setup()
+    return {"checkpointer": saver, "store": store, "closers": [pool.close]}
+
+
+async def _ensure():
+    global _lock
+    if _state:
+        return _state
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:
+        if not _state:
+            _state.update(await (_open_postgres() if _is_postgres() else _open_sqlite()))
+    return _state
+
+
+async def get_checkpointer():
+    """The process-wide checkpointer. Must be awaited on the runtime loop."""
+    return (await _ensure())["checkpointer"]
+
+
+async def get_store():
+    return (await _ensure())["store"]
+
+
+def setup():
+    """Create the checkpointer's and store's tables (called by migrate and at startup)."""
+    runtime.call(_ensure())

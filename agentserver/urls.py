@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from agentserver.api.views import InfoView, OkView
+
+handler404 = "agentserver.api.exceptions.json_404"
+handler500 = "agentserver.api.exceptions.json_500"
+
+urlpatterns = [
+    path("", OkView.as_view()),
+    path("ok", OkView.as_view(), name="ok"),
+    path("info", InfoView.as_view(), name="info"),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("admin/", admin.site.urls),
+    path("", include("assistants.urls")),
+    path("", include("threads.urls")),
+    path("", include("runs.urls")),
+]

@@ -1,0 +1,2 @@
+async def start_executor():
+    return None

@@ -1,0 +1,132 @@
+"""Fixtures: a live agentserver (daphne, in a subprocess, on a free port) and SDK/HTTP clients.
+
+With ``DATABASE_URL`` set to PostgreSQL (CI does this), the live server gets its own database
+``<name>_live``; ``REDIS_URL`` is passed through so the scaled mode is exercised too.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAPHS_CONFIG = ROOT / "tests" / "graphs" / "langgraph.json"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_live_url(url):
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") + "_live"
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def server_env(data_dir, **extra):
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["AGENTSERVER_DATA_DIR"] = str(data_dir)
+    env["LANGGRAPH_CONFIG"] = str(GRAPHS_CONFIG)
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        env["DATABASE_URL"] = _postgres_live_url(database_url)
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
+    env.update(extra)
+    return env
+
+
+class LiveServer:
+    def __init__(self, env, port, log_path):
+        self.env = env
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self, timeout=60):
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                       cwd=ROOT, env=self.env, check=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "agentserver.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {Path(self.log_path).read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ok", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {Path(self.log_path).read_text()[-3000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    data_dir = Path(tempfile.mkdtemp(prefix="agentserver-live-"))
+    server = LiveServer(server_env(data_dir), free_port(), data_dir / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server.url
+
+
+@pytest.fixture
+def sdk(base_url):
+    from langgraph_sdk import get_client
+
+    return get_client(url=base_url, api_key=None)
+
+
+@pytest.fixture
+def http(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def ahttp(base_url):
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def api(db):
+    """DRF's test client against the in-process app (same settings, test database)."""
+    from rest_framework.test import APIClient
+
+    from assistants.services import sync_system_assistants
+
+    sync_system_assistants()
+    return APIClient()

@@ -1,0 +1,10 @@
+"""Settings for the test-suite: the test graphs and a throw-away data directory."""
+import os
+import tempfile
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+os.environ.setdefault("LANGGRAPH_CONFIG", str(_HERE / "graphs" / "langgraph.json"))
+os.environ.setdefault("AGENTSERVER_DATA_DIR", tempfile.mkdtemp(prefix="agentserver-tests-"))
+
+from agentserver.settings import *  # noqa: E402,F401,F403

@@ -1,0 +1,48 @@
+from django.db import models
+
+from agentserver.ids import uuid7
+
+
+class ThreadStatus(models.TextChoices):
+    IDLE = "idle"
+    BUSY = "busy"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+class ThreadQuerySet(models.QuerySet):
+    def metadata_contains(self, metadata):
+        return self.filter(metadata__contains=metadata) if metadata else self
+
+    def with_status(self, status):
+        return self.filter(status=status) if status else self
+
+
+class Thread(models.Model):
+    """A conversation: the state of its graph lives in the checkpointer; ``values``/``interrupts``
+    mirror the latest checkpoint so that reads need no checkpointer round trip."""
+
+    thread_id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    state_updated_at = models.DateTimeField(auto_now_add=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=ThreadStatus.choices, default=ThreadStatus.IDLE, db_index=True)
+    config = models.JSONField(default=dict, blank=True)
+    values = models.JSONField(null=True, blank=True)
+    interrupts = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    # Stateless runs get a temporary thread, deleted after the run unless on_completion=keep.
+    temporary = models.BooleanField(default=False)
+    # The run holding the thread (one run executes per thread at a time); claimed atomically.
+    active_run_id = models.UUIDField(null=True, blank=True)
+    # Last allocated position of the thread's event log (streaming.Event.thread_seq).
+    event_seq = models.BigIntegerField(default=0)
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return str(self.thread_id)
