@@ -89,7 +89,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server():
+def agent_server():
     data_dir = Path(tempfile.mkdtemp(prefix="agentserver-live-"))
     server = LiveServer(server_env(data_dir), free_port(), data_dir / "server.log")
     server.start()
@@ -98,8 +98,8 @@ def live_server():
 
 
 @pytest.fixture(scope="session")
-def base_url(live_server):
-    return live_server.url
+def base_url(agent_server):
+    return agent_server.url
 
 
 @pytest.fixture
