@@ -1,0 +1,69 @@
+"""Wake-ups on the channel layer. Messages are hints: listeners always read events from the DB."""
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from agentserver.conf import agent_settings
+
+
+def run_group(run_id):
+    return f"agentserver.run.{run_id}"
+
+
+def thread_group(thread_id):
+    return f"agentserver.thread.{thread_id}"
+
+
+WORKERS_GROUP = "agentserver.workers"
+
+
+def _payload(rows):
+    size = sum(len(row[3]) for row in rows)
+    return [list(row) for row in rows] if size <= agent_settings.MAX_NOTIFY_BYTES else None
+
+
+def build_event_messages(*, thread_id, run_id, rows):
+    rows_payload = _payload(rows)
+    message = {"type": "stream.events", "run_id": str(run_id) if run_id else None, "rows": rows_payload}
+    if rows:
+        message["last_seq"] = rows[-1][0]
+        message["last_thread_seq"] = rows[-1][1]
+    targets = [thread_group(thread_id)]
+    if run_id is not None:
+        targets.append(run_group(run_id))
+    return targets, message
+
+
+async def aevents_stored(*, thread_id, run_id, rows):
+    layer = get_channel_layer()
+    targets, message = build_event_messages(thread_id=thread_id, run_id=run_id, rows=rows)
+    for group in targets:
+        await layer.group_send(group, message)
+
+
+def events_stored(*, thread_id, run_id, rows):
+    _send_sync(aevents_stored(thread_id=thread_id, run_id=run_id, rows=rows))
+
+
+async def arun_finished(*, thread_id, run_id, status):
+    layer = get_channel_layer()
+    message = {"type": "stream.end", "run_id": str(run_id), "status": status}
+    await layer.group_send(run_group(run_id), message)
+
+
+async def aworkers(message):
+    """Tell every executor: {"type": "run.wakeup"} or {"type": "run.cancel", "run_id", "action"}."""
+    await get_channel_layer().group_send(WORKERS_GROUP, message)
+
+
+def workers(message):
+    _send_sync(aworkers(message))
+
+
+def _send_sync(coro):
+    """Send from sync code: on the runtime loop when one runs, else through async_to_sync."""
+    from agentserver import runtime
+
+    try:
+        runtime.spawn(coro)
+    except RuntimeError:
+        async_to_sync(lambda: coro)()

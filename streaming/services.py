@@ -1,0 +1,51 @@
+"""Writes of the event log (the durable source of truth for every stream)."""
+from django.db import transaction
+
+from agentserver import serde
+from streaming import notify
+from streaming.models import Event
+from threads.models import Thread
+
+
+def _allocate(thread_id, count):
+    """Reserve ``count`` positions of the thread's log; the row lock orders concurrent writers."""
+    thread = Thread.objects.select_for_update().only("event_seq").get(pk=thread_id)
+    first = thread.event_seq + 1
+    Thread.objects.filter(pk=thread_id).update(event_seq=thread.event_seq + count)
+    return first
+
+
+def store_run_events(*, thread_id, run_id, first_seq, frames):
+    """Store ``frames`` [(event, data_json_text), ...] as run seq first_seq.. (no notification).
+
+    Returns the stored rows as [(seq, thread_seq, event, data)]."""
+    with transaction.atomic():
+        try:
+            start = _allocate(thread_id, len(frames))
+        except Thread.DoesNotExist:
+            return []
+        rows = [
+            Event(thread_id=thread_id, run_id=run_id, seq=first_seq + i, thread_seq=start + i, event=name, data=data)
+            for i, (name, data) in enumerate(frames)
+        ]
+        Event.objects.bulk_create(rows)
+    return [(row.seq, row.thread_seq, row.event, row.data) for row in rows]
+
+
+def append_thread_event(*, thread_id, event, data, run_id=None):
+    """Store one thread-level frame (``state_update``, a run's ``run_done``) and notify listeners."""
+    text = data if isinstance(data, str) else serde.dumps_str(data)
+    with transaction.atomic():
+        start = _allocate(thread_id, 1)
+        Event.objects.create(thread_id=thread_id, run_id=None, seq=None, thread_seq=start, event=event, data=text)
+    notify.events_stored(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
+    return start
+
+
+def delete_events(*, thread_id=None, run_ids=None):
+    qs = Event.objects.all()
+    if thread_id is not None:
+        qs = qs.filter(thread_id=thread_id)
+    if run_ids is not None:
+        qs = qs.filter(run_id__in=list(run_ids))
+    return qs.delete()[0]
