@@ -1,2 +1,184 @@
-async def start_executor():
-    return None
+"""The run executor: claims pending runs from the database and executes them on this process.
+
+In the embedded default it runs inside the server process (on the runtime loop); ``manage.py worker``
+runs the same executor in a worker process. Wake-ups and cancels arrive on the channel layer; a
+fallback poll, lease renewal and DB cancel flags make dropped messages harmless.
+"""
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from agentserver import persistence
+from agentserver.conf import agent_settings
+from runs import execution, queue, webhooks
+from streaming import notify
+
+logger = logging.getLogger(__name__)
+
+
+def _db(fn):
+    return sync_to_async(fn, thread_sensitive=False)
+
+
+class Control:
+    """Per-run handle: the task executing the graph and why it is being cancelled."""
+
+    def __init__(self):
+        self.task = None
+        self.cancel_action = ""
+
+    def cancel(self, action):
+        if not self.cancel_action:
+            self.cancel_action = action
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class Executor:
+    def __init__(self, *, concurrency=None, worker_id=None):
+        self.concurrency = concurrency or agent_settings.WORKER_CONCURRENCY
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.running = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks = []
+
+    def wake(self):
+        self._wake.set()
+
+    async def start(self):
+        await persistence.get_checkpointer()
+        layer = get_channel_layer()
+        self.channel = await layer.new_channel()
+        await layer.group_add(notify.WORKERS_GROUP, self.channel)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(coro) for coro in (self._listen(layer), self._claim_loop(), self._lease_loop())]
+        self.wake()
+        logger.info("executor %s started (concurrency %s)", self.worker_id, self.concurrency)
+
+    async def _listen(self, layer):
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the layer is down; the poll keeps us going
+                logger.warning("channel layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == "run.wakeup":
+                self.wake()
+            elif message.get("type") == "run.cancel":
+                self.cancel_local(message.get("run_id"), message.get("action") or "interrupt")
+
+    def cancel_local(self, run_id, action):
+        control = self.running.get(str(run_id))
+        if control is not None:
+            control.cancel(action)
+
+    async def _claim_loop(self):
+        while not self._stopping:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=agent_settings.POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            free = self.concurrency - len(self.running)
+            if free <= 0 or self._stopping:
+                continue
+            try:
+                claimed = await _db(queue.claim_runs)(worker_id=self.worker_id, limit=free)
+            except Exception:  # noqa: BLE001 - database briefly unavailable: try again later
+                logger.warning("claiming runs failed", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            for run in claimed:
+                self._start(run)
+            if claimed and len(claimed) == free:
+                self.wake()
+
+    def _start(self, run):
+        control = Control()
+        if run.cancel_action:
+            control.cancel_action = run.cancel_action
+        self.running[str(run.run_id)] = control
+        asyncio.get_running_loop().create_task(self._execute(run, control))
+
+    async def _execute(self, run, control):
+        try:
+            outcome = await execution.execute(run, control=control)
+            if outcome.cancel_action != "shutdown":
+                await self._after(run)
+        except Exception:  # noqa: BLE001 - never let one run take the executor down
+            logger.exception("run %s failed in the executor", run.run_id)
+        finally:
+            self.running.pop(str(run.run_id), None)
+            self.wake()
+
+    async def _after(self, run):
+        if run.temporary:
+            deleted = await _db(queue.settle_temporary_thread)(run_id=run.run_id, thread_id=run.thread_id)
+            if deleted:
+                await (await persistence.get_checkpointer()).adelete_thread(str(run.thread_id))
+        if run.kwargs.get("webhook"):
+            asyncio.get_running_loop().create_task(webhooks.deliver(run))
+
+    async def _lease_loop(self):
+        ticks = 0
+        while True:
+            await asyncio.sleep(1.0)
+            ticks += 1
+            try:
+                flagged = await _db(queue.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
+                for run_id, action in flagged.items():
+                    self.cancel_local(run_id, action)
+                if ticks % 5 == 0:
+                    retried, failed = await _db(queue.recover_expired)(worker_id=self.worker_id)
+                    for run_id, thread_id in failed:
+                        await notify.arun_finished(thread_id=thread_id, run_id=run_id, status="error")
+                    if retried:
+                        self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                logger.warning("lease renewal failed", exc_info=True)
+
+    async def shutdown(self, *, grace=None):
+        """Stop claiming; let running runs finish within ``grace`` seconds, then hand them back."""
+        self._stopping = True
+        grace = agent_settings.SHUTDOWN_GRACE_SECONDS if grace is None else grace
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.running and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        leftover = list(self.running)
+        for run_id in leftover:
+            self.cancel_local(run_id, "shutdown")
+        while self.running:
+            await asyncio.sleep(0.05)
+        if leftover:
+            await _db(queue.hand_back)(run_ids=leftover, worker_id=self.worker_id)
+            await notify.aworkers({"type": "run.wakeup"})
+        for task in self._tasks:
+            task.cancel()
+        return leftover
+
+
+_executor = None
+
+
+async def start_executor(**kwargs):
+    """Start this process's executor on the current (runtime) loop; idempotent."""
+    global _executor
+    if _executor is None:
+        _executor = Executor(**kwargs)
+        await _executor.start()
+    return _executor
+
+
+def get_executor():
+    return _executor

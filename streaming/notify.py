@@ -67,3 +67,7 @@ def _send_sync(coro):
         runtime.spawn(coro)
     except RuntimeError:
         async_to_sync(lambda: coro)()
+
+
+def run_finished(*, run_id, status):
+    _send_sync(arun_finished(thread_id=None, run_id=run_id, status=status))

@@ -1,0 +1,204 @@
+"""Execute one claimed run: stream the graph, store every frame, record the outcome."""
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from langgraph.types import Command, Send
+
+import langgraph.version
+from agentserver import persistence, serde
+from agentserver.graphs import registry
+from runs import queue
+from runs.streammodes import FrameBuilder, langgraph_modes
+from streaming import notify
+from streaming.writer import EventWriter
+
+logger = logging.getLogger(__name__)
+LANGGRAPH_VERSION = getattr(langgraph.version, "__version__", "")
+
+
+def build_config(run):
+    base = run.assistant_config or {}
+    override = run.kwargs.get("config") or {}
+    config = {**base, **override}
+    configurable = {**(base.get("configurable") or {}), **(override.get("configurable") or {})}
+    configurable.update(
+        thread_id=str(run.thread_id), run_id=str(run.run_id), assistant_id=str(run.assistant_id),
+        graph_id=run.graph_id, user_id=configurable.get("user_id", ""),
+    )
+    checkpoint = run.kwargs.get("checkpoint") or {}
+    configurable.update({k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")})
+    if run.kwargs.get("checkpoint_id"):
+        configurable["checkpoint_id"] = run.kwargs["checkpoint_id"]
+    config["configurable"] = configurable
+    config["metadata"] = {
+        **(run.assistant_metadata or {}), **(base.get("metadata") or {}), **(override.get("metadata") or {}),
+        "graph_id": run.graph_id, "assistant_id": str(run.assistant_id), "run_attempt": run.attempt,
+        "langgraph_version": LANGGRAPH_VERSION, **(run.metadata or {}),
+        "run_id": str(run.run_id), "thread_id": str(run.thread_id),
+    }
+    config["run_id"] = run.run_id
+    return config
+
+
+def _goto(value):
+    def one(item):
+        return Send(item["node"], item.get("input")) if isinstance(item, dict) else item
+
+    return [one(v) for v in value] if isinstance(value, list) else one(value)
+
+
+def build_input(kwargs):
+    command = kwargs.get("command")
+    if command:
+        args = {key: value for key, value in command.items() if key in ("update", "resume")}
+        if command.get("goto") is not None:
+            args["goto"] = _goto(command["goto"])
+        return Command(**args)
+    return kwargs.get("input")
+
+
+def _stream_kwargs(run):
+    kwargs = run.kwargs
+    options = {
+        "stream_mode": langgraph_modes(kwargs["stream_mode"]) or ["values"],
+        "subgraphs": bool(kwargs.get("subgraphs")),
+        "durability": kwargs.get("durability") or "async",
+    }
+    for key in ("interrupt_before", "interrupt_after"):
+        if kwargs.get(key):
+            options[key] = kwargs[key]
+    context = {**(run.assistant_context or {}), **(kwargs.get("context") or {})}
+    if context:
+        options["context"] = context
+    return options
+
+
+def _split(item, subgraphs):
+    if subgraphs:
+        namespace, mode, chunk = item
+        return namespace, mode, chunk
+    mode, chunk = item
+    return (), mode, chunk
+
+
+async def stream_graph(graph, run, config, writer):
+    """Run the graph, emitting every frame the run's stream modes ask for."""
+    options = _stream_kwargs(run)
+    builder = FrameBuilder(run.kwargs["stream_mode"])
+    graph_input = build_input(run.kwargs)
+
+    def handle(item):
+        for name, data in builder.frames(*_split(item, options["subgraphs"])):
+            writer.emit(name, data)
+
+    if "events" not in run.kwargs["stream_mode"]:
+        async for item in graph.astream(graph_input, config, **options):
+            handle(item)
+        return
+    root = str(run.run_id)
+    async for event in graph.astream_events(graph_input, config, version="v2", **options):
+        if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            handle(event["data"]["chunk"])
+        writer.emit("events", event)
+
+
+def _interrupts_of(state):
+    found = {}
+    for task in state.tasks:
+        if task.interrupts:
+            found[task.id] = [{"id": i.id, "value": i.value} for i in task.interrupts]
+    return serde.to_jsonable(found)
+
+
+async def final_state(graph_id, config):
+    """The thread's values and interrupts after the run, and the status the thread should take."""
+    cp, store = await persistence.get_checkpointer(), await persistence.get_store()
+    state_config = {"configurable": {"thread_id": config["configurable"]["thread_id"], "checkpoint_ns": ""}}
+    async with registry.graph(graph_id, config=config, checkpointer=cp, store=store) as graph:
+        state = await graph.aget_state(state_config)
+    values = serde.to_jsonable(state.values) if state.values is not None else None
+    interrupts = _interrupts_of(state)
+    pending = bool(state.next) or bool(interrupts)
+    return values, interrupts, pending
+
+
+async def rollback_checkpoints(run, checkpoint_before):
+    """Undo what the run wrote to the checkpointer."""
+    cp = await persistence.get_checkpointer()
+    thread_id = str(run.thread_id)
+    if checkpoint_before is None:
+        await cp.adelete_thread(thread_id)
+        return
+    store = await persistence.get_store()
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_before}}
+    async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
+        await graph.aupdate_state(config, None, as_node="__copy__")
+
+
+async def latest_checkpoint_id(thread_id):
+    cp = await persistence.get_checkpointer()
+    found = await cp.aget_tuple({"configurable": {"thread_id": str(thread_id), "checkpoint_ns": ""}})
+    return found.config["configurable"]["checkpoint_id"] if found else None
+
+
+class RunOutcome:
+    def __init__(self):
+        self.status = "success"
+        self.error = None
+        self.cancel_action = ""
+
+
+async def execute(run, *, control):
+    """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
+    writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
+    config = build_config(run)
+    outcome = RunOutcome()
+    checkpoint_before = await latest_checkpoint_id(run.thread_id)
+
+    async def body():
+        writer.emit("metadata", {"run_id": str(run.run_id), "attempt": run.attempt})
+        cp, store = await persistence.get_checkpointer(), await persistence.get_store()
+        async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
+            await stream_graph(graph, run, config, writer)
+
+    control.task = asyncio.get_running_loop().create_task(body())
+    if control.cancel_action:
+        control.task.cancel()
+    try:
+        await control.task
+    except asyncio.CancelledError:
+        outcome.status = "interrupted"
+        outcome.cancel_action = control.cancel_action or "interrupt"
+    except Exception as exc:  # noqa: BLE001 - a node's failure is the run's outcome
+        outcome.status = "error"
+        outcome.error = {"error": type(exc).__name__, "message": str(exc)}
+        writer.emit("error", outcome.error)
+    await writer.aclose()
+    if outcome.cancel_action != "shutdown":
+        await _record(run, config, outcome, checkpoint_before)
+    return outcome
+
+
+async def _record(run, config, outcome, checkpoint_before):
+    if outcome.cancel_action == "rollback":
+        await rollback_checkpoints(run, checkpoint_before)
+        await sync_to_async(queue.rollback_run, thread_sensitive=False)(run_id=run.run_id, thread_id=run.thread_id)
+        await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status="interrupted")
+        return
+    values, interrupts, pending = await final_state(run.graph_id, config)
+    thread_status, output, error = "idle", values, outcome.error
+    if outcome.status == "error":
+        thread_status, output = "error", {"__error__": outcome.error}
+    elif outcome.status == "interrupted":
+        thread_status = "interrupted"
+        error = {"error": "UserInterrupt", "message": "interrupt requested"}
+    elif pending:
+        thread_status = "interrupted"
+        if interrupts:
+            output = {**(values or {}), "__interrupt__": [i for items in interrupts.values() for i in items]}
+    await sync_to_async(queue.finish_run, thread_sensitive=False)(
+        run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=error, output=output,
+        thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
+    )
+    await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status)

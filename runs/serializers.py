@@ -1,0 +1,140 @@
+"""Validation of run-create bodies and the run object as the API returns it."""
+from rest_framework import serializers
+
+from agentserver.ids import parse_uuid
+
+STREAM_MODES = ("values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom")
+MULTITASK_STRATEGIES = ("reject", "rollback", "interrupt", "enqueue")
+
+
+class AnyJSONField(serializers.Field):
+    """Any JSON value, including null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class ObjectField(serializers.DictField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(child=AnyJSONField(), **kwargs)
+
+
+class StreamModeField(serializers.Field):
+    default_error_messages = {"invalid": "must be one of {modes}, or a list of them (got {value!r})"}
+
+    def to_internal_value(self, data):
+        modes = [data] if isinstance(data, str) else data
+        if not isinstance(modes, list) or not all(isinstance(m, str) and m in STREAM_MODES for m in modes):
+            self.fail("invalid", modes=", ".join(STREAM_MODES), value=data)
+        return list(dict.fromkeys(modes))
+
+    def to_representation(self, value):
+        return value
+
+
+class NodeListField(serializers.Field):
+    default_error_messages = {"invalid": "must be \"*\" or a list of node names"}
+
+    def to_internal_value(self, data):
+        if data == "*" or (isinstance(data, list) and all(isinstance(item, str) for item in data)):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class CommandSerializer(serializers.Serializer):
+    update = AnyJSONField()
+    resume = AnyJSONField()
+    goto = AnyJSONField()
+
+    def validate_goto(self, value):
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is None or isinstance(item, str):
+                continue
+            if isinstance(item, dict) and isinstance(item.get("node"), str):
+                continue
+            raise serializers.ValidationError("must be a node name, a {\"node\", \"input\"} Send, or a list of them")
+        return value
+
+    def to_internal_value(self, data):
+        result = super().to_internal_value(data)
+        # Keep only the keys the client sent: "resume": null is a real resume value.
+        return {key: result[key] for key in ("update", "resume", "goto") if key in data}
+
+
+class RunCreateSerializer(serializers.Serializer):
+    assistant_id = serializers.CharField()
+    input = AnyJSONField()
+    command = CommandSerializer(required=False, allow_null=True)
+    checkpoint = ObjectField()
+    checkpoint_id = serializers.CharField(required=False, allow_null=True)
+    config = ObjectField()
+    context = ObjectField()
+    metadata = ObjectField()
+    stream_mode = StreamModeField(required=False)
+    stream_subgraphs = serializers.BooleanField(required=False, default=False)
+    stream_resumable = serializers.BooleanField(required=False, default=False)
+    on_disconnect = serializers.ChoiceField(choices=("cancel", "continue"), required=False, default="continue")
+    multitask_strategy = serializers.ChoiceField(choices=MULTITASK_STRATEGIES, required=False, default="enqueue")
+    if_not_exists = serializers.ChoiceField(choices=("create", "reject"), required=False, default="reject")
+    on_completion = serializers.ChoiceField(choices=("delete", "keep"), required=False, default="delete")
+    after_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    interrupt_before = NodeListField(required=False, allow_null=True)
+    interrupt_after = NodeListField(required=False, allow_null=True)
+    webhook = serializers.URLField(required=False, allow_null=True)
+    feedback_keys = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    durability = serializers.ChoiceField(choices=("sync", "async", "exit"), required=False, allow_null=True)
+    checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
+
+    def validate_assistant_id(self, value):
+        return value.strip()
+
+    def validate_checkpoint_id(self, value):
+        if value is not None and parse_uuid(value) is None:
+            raise serializers.ValidationError("Invalid checkpoint ID")
+        return value
+
+    def validate_config(self, value):
+        value = value or {}
+        for key in ("configurable", "metadata"):
+            if value.get(key) is not None and not isinstance(value[key], dict):
+                raise serializers.ValidationError(f"{key} must be an object")
+        limit = value.get("recursion_limit")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise serializers.ValidationError("recursion_limit must be a positive integer")
+        tags = value.get("tags")
+        if tags is not None and not isinstance(tags, list):
+            raise serializers.ValidationError("tags must be a list")
+        return value
+
+
+class RunSerializer(serializers.Serializer):
+    """The run object, in the reference's field order."""
+
+    run_id = serializers.UUIDField()
+    thread_id = serializers.UUIDField()
+    assistant_id = serializers.UUIDField()
+    metadata = serializers.JSONField()
+    status = serializers.CharField()
+    kwargs = serializers.JSONField()
+    multitask_strategy = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["langsmith_session_name"] = None
+        return data

@@ -1,0 +1,117 @@
+"""Thin DRF views for runs; streaming responses are Channels consumers (streaming/consumers)."""
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agentserver.api.exceptions import InvalidInput
+from agentserver.api.fields import require_object, uuid_or_422
+from runs import selectors, services
+from runs.models import RunStatus
+from runs.serializers import RunCreateSerializer, RunSerializer
+
+
+def _run_response(run, *, stateless=False):
+    headers = {"Content-Location": f"/threads/{run.thread_id}/runs/{run.run_id}"}
+    if stateless:
+        headers = {"Content-Location": f"/runs/{run.run_id}"}
+    return Response(RunSerializer(run).data, headers=headers)
+
+
+def _validated_create(data):
+    serializer = RunCreateSerializer(data=require_object(data))
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ThreadRunsView(APIView):
+    def get(self, request, thread_id):
+        thread_id = uuid_or_422(thread_id, what="thread")
+        params = ListRunsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        runs = selectors.list_runs(thread_id=thread_id, **params.validated_data)
+        return Response(RunSerializer(runs, many=True).data)
+
+    def post(self, request, thread_id):
+        thread_id = uuid_or_422(thread_id, what="thread")
+        run = services.create_run(payload=_validated_create(request.data), thread_id=thread_id)
+        return _run_response(run)
+
+
+class ListRunsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=10000)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    status = serializers.ChoiceField(choices=RunStatus.values, required=False, allow_null=True)
+
+
+class RunDetailView(APIView):
+    def get(self, request, thread_id, run_id):
+        run = selectors.get_run(thread_id=uuid_or_422(thread_id, what="thread"), run_id=uuid_or_422(run_id, what="run"))
+        return Response(RunSerializer(run).data)
+
+    def delete(self, request, thread_id, run_id):
+        services.delete_run(thread_id=uuid_or_422(thread_id, what="thread"), run_id=uuid_or_422(run_id, what="run"))
+        return Response(status=204)
+
+
+class CancelRunView(APIView):
+    def post(self, request, thread_id, run_id):
+        thread_id, run_id = uuid_or_422(thread_id, what="thread"), uuid_or_422(run_id, what="run")
+        action = request.query_params.get("action", "interrupt")
+        wait = request.query_params.get("wait", "false").lower() in ("1", "true", "yes")
+        services.cancel_run(thread_id=thread_id, run_id=run_id, action=action)
+        if not wait:
+            return Response(status=202)
+        services.wait_for_run(run_id=run_id)
+        return Response({}, headers={"Location": f"/threads/{thread_id}/runs/{run_id}/join",
+                                     "Content-Location": f"/threads/{thread_id}/runs/{run_id}"})
+
+
+class BulkCancelSerializer(serializers.Serializer):
+    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    run_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=("pending", "running", "all"), required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if attrs.get("status") and (attrs.get("thread_id") or attrs.get("run_ids")):
+            raise serializers.ValidationError(
+                "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. "
+                "The 'status' parameter cancels all runs with the given status, regardless of thread or run ID."
+            )
+        if not attrs.get("status") and not attrs.get("run_ids") and not attrs.get("thread_id"):
+            raise serializers.ValidationError("Provide either 'status', or 'thread_id' and/or 'run_ids'.")
+        return attrs
+
+
+class BulkCancelView(APIView):
+    def post(self, request):
+        params = BulkCancelSerializer(data=require_object(request.data))
+        params.is_valid(raise_exception=True)
+        action = request.query_params.get("action", "interrupt")
+        cancelled = services.cancel_runs(**params.validated_data, action=action)
+        if not cancelled:
+            from agentserver.api.exceptions import NotFound
+
+            raise NotFound("No runs found to cancel.")
+        return Response(status=204)
+
+
+class StatelessRunsView(APIView):
+    def post(self, request):
+        run = services.create_run(payload=_validated_create(request.data), thread_id=None)
+        return _run_response(run, stateless=True)
+
+
+class BatchRunsView(APIView):
+    def post(self, request):
+        if not isinstance(request.data, list):
+            raise InvalidInput("Request body must be a JSON array of run-create objects")
+        payloads = []
+        for index, item in enumerate(request.data):
+            serializer = RunCreateSerializer(data=item if isinstance(item, dict) else None)
+            if not serializer.is_valid():
+                from agentserver.api.exceptions import _flatten
+
+                raise InvalidInput(f"[{index}] {_flatten(serializer.errors)}")
+            payloads.append(dict(serializer.validated_data))
+        runs = [services.create_run(payload=payload, thread_id=None) for payload in payloads]
+        return Response(RunSerializer(runs, many=True).data)

@@ -1,0 +1,207 @@
+"""A Channels consumer for long-lived HTTP responses (SSE streams, /wait and /join).
+
+The response is produced by a task while the consumer keeps reading its ASGI ``receive`` and its
+channel-layer channel: an ``http.disconnect`` is noticed at once (the task is cancelled and
+``on_disconnect`` runs) and channel-layer wake-ups are queued in ``self.inbox`` for the task.
+"""
+import asyncio
+import functools
+import logging
+
+import orjson
+from channels.consumer import AsyncConsumer
+from channels.exceptions import StopConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+from rest_framework import serializers
+
+from agentserver import serde
+from agentserver.api.exceptions import InvalidInput, ServiceError, _flatten
+from agentserver.conf import agent_settings
+from streaming import sse
+
+logger = logging.getLogger(__name__)
+
+
+class StreamConsumer(AsyncConsumer):
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.base_send = send
+        self.inbox = asyncio.Queue()
+        self.headers_sent = False
+        self.ended = False
+        self.disconnected = False
+        self._body = []
+        self._groups = []
+        self._response = None
+        self._done = asyncio.get_running_loop().create_future()
+        self.channel_layer = get_channel_layer()
+        self.channel_name = await self.channel_layer.new_channel()
+        sources = [receive, functools.partial(self.channel_layer.receive, self.channel_name)]
+        dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(sources))
+        try:
+            await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await self._cleanup(dispatcher)
+
+    async def _dispatch_all(self, sources):
+        try:
+            await await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def _cleanup(self, dispatcher):
+        for task in (dispatcher, self._response):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
+        for group in self._groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                pass
+        discard = getattr(self.channel_layer, "discard_channel", None)
+        if discard is not None:
+            discard(self.channel_name)
+
+    async def dispatch(self, message):
+        # Unlike AsyncConsumer.dispatch, no DB connection housekeeping per message: wake-ups are hot.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is not None:
+            await handler(message)
+
+    # --- ASGI and channel-layer messages ---------------------------------------------------
+    async def http_request(self, message):
+        self._body.append(message.get("body", b""))
+        if not message.get("more_body"):
+            self._response = asyncio.get_running_loop().create_task(self._respond(b"".join(self._body)))
+
+    async def http_disconnect(self, message):
+        self.disconnected = True
+        if self._response is not None and not self._response.done():
+            self._response.cancel()
+        try:
+            await self.on_disconnect()
+        except Exception:  # noqa: BLE001
+            logger.exception("on_disconnect failed")
+        if not self._done.done():
+            self._done.set_result(None)
+        raise StopConsumer()
+
+    async def stream_events(self, message):
+        self.inbox.put_nowait(message)
+
+    async def stream_end(self, message):
+        self.inbox.put_nowait(message)
+
+    # --- for subclasses ----------------------------------------------------------------------
+    async def respond(self, body):
+        raise NotImplementedError
+
+    async def on_disconnect(self):
+        """The client went away before the response ended."""
+
+    async def subscribe(self, group):
+        await self.channel_layer.group_add(group, self.channel_name)
+        self._groups.append(group)
+
+    async def next_message(self, timeout):
+        try:
+            return await asyncio.wait_for(self.inbox.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def drain_inbox(self):
+        while not self.inbox.empty():
+            self.inbox.get_nowait()
+
+    def header(self, name):
+        name = name.lower().encode()
+        for key, value in self.scope.get("headers", []):
+            if key.lower() == name:
+                return value.decode("latin-1")
+        return None
+
+    def query(self):
+        from urllib.parse import parse_qs
+
+        return parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
+
+    def cors_headers(self):
+        origin = self.header("origin")
+        if not origin:
+            return []
+        if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
+            allowed = b"*"
+        elif origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
+            allowed = origin.encode()
+        else:
+            return []
+        expose = ", ".join(settings.CORS_EXPOSE_HEADERS).encode()
+        return [(b"access-control-allow-origin", allowed), (b"access-control-expose-headers", expose), (b"vary", b"Origin")]
+
+    async def start(self, *, status=200, content_type=None, extra=()):
+        headers = list(sse.SSE_HEADERS) if content_type is None else [(b"content-type", content_type)]
+        headers += [(k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v) for k, v in extra]
+        headers += self.cors_headers()
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        self.headers_sent = True
+        # Send the headers now (ASGI servers wait for the first body message).
+        await self.send({"type": "http.response.body", "body": b"", "more_body": True})
+
+    async def write(self, chunk):
+        await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def end(self, chunk=b""):
+        if not self.ended:
+            self.ended = True
+            await self.send({"type": "http.response.body", "body": chunk, "more_body": False})
+
+    async def send_json(self, status, data, extra=()):
+        await self.start(status=status, content_type=b"application/json", extra=extra)
+        await self.end(serde.dumps(data))
+
+    def parse_json(self, body):
+        try:
+            data = orjson.loads(body) if body.strip() else None
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise InvalidInput("Invalid JSON in request body")
+        return data
+
+    def validate(self, serializer_class, data):
+        serializer = serializer_class(data=data)
+        if not serializer.is_valid():
+            raise InvalidInput(_flatten(serializer.errors))
+        return serializer.validated_data
+
+    async def _respond(self, body):
+        try:
+            await self.respond(body)
+        except asyncio.CancelledError:
+            raise
+        except (ServiceError, serializers.ValidationError) as exc:
+            if not self.headers_sent:
+                detail = exc.detail if isinstance(exc, ServiceError) else _flatten(exc.detail)
+                await self.send_json(getattr(exc, "status_code", 422), {"detail": detail})
+        except Exception:  # noqa: BLE001
+            logger.exception("stream failed")
+            if not self.headers_sent:
+                await self.send_json(500, {"detail": "Internal Server Error"})
+        finally:
+            if not self.disconnected:
+                try:
+                    await self.end()
+                except Exception:  # noqa: BLE001
+                    pass
+            if not self._done.done():
+                self._done.set_result(None)
+
+    @property
+    def heartbeat(self):
+        return agent_settings.HEARTBEAT_SECONDS

@@ -1,0 +1,152 @@
+"""Run endpoints with long-lived responses: create+stream, create+wait, join stream, join."""
+import re
+
+import orjson
+
+from agentserver import serde
+from agentserver.api.exceptions import InvalidInput, NotFound
+from agentserver.db import db
+from agentserver.ids import parse_uuid
+from runs import queue, services
+from runs.serializers import STREAM_MODES, RunCreateSerializer
+from streaming import follow, selectors
+from streaming.consumers.base import StreamConsumer
+
+LAST_EVENT_ID = re.compile(r"^\s*(-1|\d+)(-\d+)?\s*$")
+
+
+def parse_last_event_id(value):
+    """Our ids are integers; ``-1``/``0`` (and ``-`` on threads) mean "from the start"."""
+    if value is None:
+        return None
+    if value.strip() == "-":
+        return 0
+    match = LAST_EVENT_ID.match(value)
+    if not match:
+        raise InvalidInput(f"Invalid Last-Event-ID: {value!r} (expected an event id from this server, or -1)")
+    return max(int(match.group(1)), 0)
+
+
+def parse_stream_modes(values, allowed=STREAM_MODES):
+    modes = []
+    for raw in values:
+        raw = raw.strip()
+        if raw.startswith("["):
+            try:
+                items = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise InvalidInput(f"Invalid stream mode: {raw}") from None
+        else:
+            items = [item for item in raw.split(",") if item]
+        for item in items:
+            if item not in allowed:
+                raise InvalidInput(f"Invalid stream mode: {item}")
+            modes.append(item)
+    return modes
+
+
+def _path_uuid(consumer, name, what):
+    value = consumer.scope["url_route"]["kwargs"].get(name)
+    parsed = parse_uuid(value)
+    if value is not None and parsed is None:
+        raise InvalidInput(f"Invalid {what} ID: must be a UUID")
+    return parsed
+
+
+def _run_headers(thread_id, run_id, tail):
+    base = f"/threads/{thread_id}/runs/{run_id}"
+    return [("location", f"{base}/{tail}"), ("content-location", base)]
+
+
+class CreateRunMixin:
+    stateless_tail = None
+
+    async def create(self, body):
+        payload = dict(self.validate(RunCreateSerializer, self.parse_json(body)))
+        thread_id = _path_uuid(self, "thread_id", "thread")
+        self.stateless = thread_id is None
+        if self.stateless:
+            payload["attached"] = True
+        run = await db(services.create_run)(payload=payload, thread_id=thread_id)
+        self.run_id, self.thread_id = run.run_id, run.thread_id
+        self.on_disconnect_action = payload.get("on_disconnect", "continue")
+        return run
+
+    async def release(self, *, detach=True):
+        if self.stateless:
+            from agentserver import persistence, runtime
+
+            deleted = await db(queue.settle_temporary_thread)(run_id=self.run_id, thread_id=self.thread_id, detach=detach)
+            if deleted:
+                cp = await runtime.submit(persistence.get_checkpointer())
+                await runtime.submit(cp.adelete_thread(str(self.thread_id)))
+
+    async def on_disconnect(self):
+        if getattr(self, "run_id", None) is None:
+            return
+        if self.on_disconnect_action == "cancel":
+            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt")
+        await self.release()
+
+
+class RunStreamConsumer(CreateRunMixin, StreamConsumer):
+    """POST /threads/{thread_id}/runs/stream and POST /runs/stream."""
+
+    async def respond(self, body):
+        run = await self.create(body)
+        if self.stateless:
+            headers = [("location", f"/runs/{run.run_id}/stream"), ("content-location", f"/runs/{run.run_id}")]
+        else:
+            headers = _run_headers(run.thread_id, run.run_id, "stream")
+        await self.start(extra=headers)
+        await follow.follow_run(self, run_id=run.run_id, after=0)
+        await self.release()
+
+
+class RunWaitConsumer(CreateRunMixin, StreamConsumer):
+    """POST /threads/{thread_id}/runs/wait and POST /runs/wait: the final values as JSON."""
+
+    async def respond(self, body):
+        run = await self.create(body)
+        await self.start(content_type=b"application/json", extra=_run_headers(run.thread_id, run.run_id, "join"))
+        await follow.wait_run(self, run_id=run.run_id)
+        result = await db(selectors.run_output)(run_id=run.run_id)
+        await self.release()
+        await self.end(serde.dumps(result[1] if result else None))
+
+
+class JoinRunStreamConsumer(StreamConsumer):
+    """GET /threads/{thread_id}/runs/{run_id}/stream: replay after Last-Event-ID, then live."""
+
+    async def respond(self, body):
+        thread_id = _path_uuid(self, "thread_id", "thread")
+        run_id = _path_uuid(self, "run_id", "run")
+        query = self.query()
+        after = parse_last_event_id(self.header("last-event-id"))
+        modes = parse_stream_modes(query.get("stream_mode", []))
+        self.cancel_on_disconnect = (query.get("cancel_on_disconnect") or ["false"])[-1].lower() in ("1", "true", "yes")
+        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
+        if run is None:
+            raise NotFound("Run not found")
+        self.run_id = run_id
+        await self.start(extra=_run_headers(thread_id, run_id, "stream"))
+        await follow.follow_run(self, run_id=run_id, after=after, modes=modes or None)
+
+    async def on_disconnect(self):
+        if getattr(self, "cancel_on_disconnect", False) and getattr(self, "run_id", None):
+            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt")
+
+
+class JoinRunConsumer(StreamConsumer):
+    """GET /threads/{thread_id}/runs/{run_id}/join: wait, then the run's final values."""
+
+    async def respond(self, body):
+        thread_id = _path_uuid(self, "thread_id", "thread")
+        run_id = _path_uuid(self, "run_id", "run")
+        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
+        if run is None:
+            raise NotFound("Run not found")
+        await self.start(content_type=b"application/json")
+        await follow.wait_run(self, run_id=run_id)
+        result = await db(selectors.run_output)(run_id=run_id)
+        await self.end(serde.dumps(result[1] if result else None))

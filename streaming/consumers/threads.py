@@ -1,0 +1,18 @@
+"""GET /threads/{thread_id}/stream: every frame of every run on the thread, open until the client leaves."""
+from agentserver.api.exceptions import NotFound
+from agentserver.db import db
+from streaming import follow, selectors
+from streaming.consumers.base import StreamConsumer
+from streaming.consumers.runs import _path_uuid, parse_last_event_id, parse_stream_modes
+
+
+class ThreadStreamConsumer(StreamConsumer):
+    async def respond(self, body):
+        thread_id = _path_uuid(self, "thread_id", "thread")
+        modes = parse_stream_modes(self.query().get("stream_modes", []), allowed=follow.THREAD_MODES) or ["run_modes"]
+        after = parse_last_event_id(self.header("last-event-id"))
+        head = await db(selectors.thread_head)(thread_id=thread_id)
+        if head is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        await self.start()
+        await follow.follow_thread(self, thread_id=thread_id, after=head if after is None else after, modes=modes)

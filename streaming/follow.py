@@ -1,0 +1,116 @@
+"""Following a run's or a thread's event log: subscribe, replay from the DB, then go live.
+
+Channel-layer messages carry the rows just stored; a listener uses them only when they continue
+exactly where it is (``first == last + 1``), skips what it has already sent (de-duplication by
+position), and re-reads the database on any gap, on ``stream.end`` and on every idle heartbeat. A
+dropped message therefore costs latency, never an event.
+"""
+from agentserver.db import db
+from streaming import notify, selectors, sse
+
+THREAD_MODES = ("lifecycle", "run_modes", "state_update")
+
+
+def _run_filter(modes):
+    if not modes:
+        return lambda event: True
+    wanted = set(modes)
+    return lambda event: event == "error" or sse.mode_of(event) in wanted
+
+
+async def follow_run(consumer, *, run_id, after=None, modes=None):
+    """Send the run's frames after position ``after`` (None: only what comes from now on)."""
+    await consumer.subscribe(notify.run_group(run_id))
+    last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
+    keep = _run_filter(modes)
+    need_read = True
+    while True:
+        if need_read:
+            status, rows = await db(selectors.read_run_events)(run_id=run_id, after=last)
+            for seq, event, data in rows:
+                if keep(event):
+                    await consumer.write(sse.frame(event, data, seq))
+                last = seq
+            if len(rows) >= selectors.READ_LIMIT:
+                continue
+            if selectors.is_over(status):
+                return
+            need_read = False
+        message = await consumer.next_message(consumer.heartbeat)
+        if message is None:
+            await consumer.write(sse.HEARTBEAT)
+            need_read = True
+            continue
+        rows = message.get("rows")
+        if message["type"] != "stream.events" or not rows or rows[0][0] is None or rows[0][0] > last + 1:
+            need_read = True
+            continue
+        for seq, _thread_seq, event, data in rows:
+            if seq > last:
+                if keep(event):
+                    await consumer.write(sse.frame(event, data, seq))
+                last = seq
+
+
+def _thread_filter(modes):
+    wanted = set(modes)
+
+    def keep(seq, event):
+        if seq is None:  # thread-level frame
+            if event == "state_update":
+                return "state_update" in wanted
+            return bool(wanted & {"lifecycle", "run_modes"})  # run_done
+        if event == "metadata":
+            return bool(wanted & {"lifecycle", "run_modes"})
+        return "run_modes" in wanted
+
+    return keep
+
+
+async def follow_thread(consumer, *, thread_id, after, modes):
+    """Send the thread's frames after ``after`` forever (the client closes the stream)."""
+    await consumer.subscribe(notify.thread_group(thread_id))
+    keep = _thread_filter(modes)
+    last = after
+    need_read = True
+    while True:
+        if need_read:
+            rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
+            for thread_seq, seq, event, data in rows:
+                if keep(seq, event):
+                    await consumer.write(sse.frame(event, data, thread_seq))
+                last = thread_seq
+            if len(rows) >= selectors.READ_LIMIT:
+                continue
+            need_read = False
+        message = await consumer.next_message(consumer.heartbeat)
+        if message is None:
+            await consumer.write(sse.HEARTBEAT)
+            need_read = True
+            continue
+        rows = message.get("rows")
+        if message["type"] != "stream.events" or not rows or rows[0][1] > last + 1:
+            need_read = True
+            continue
+        for seq, thread_seq, event, data in rows:
+            if thread_seq > last:
+                if keep(seq, event):
+                    await consumer.write(sse.frame(event, data, thread_seq))
+                last = thread_seq
+
+
+async def wait_run(consumer, *, run_id, keepalive=b"\n"):
+    """Block until the run is over, writing ``keepalive`` while waiting. Returns its final status."""
+    await consumer.subscribe(notify.run_group(run_id))
+    while True:
+        status = await db(selectors.run_status)(run_id=run_id)
+        if selectors.is_over(status):
+            return status
+        while True:
+            message = await consumer.next_message(consumer.heartbeat)
+            if message is None:
+                if keepalive:
+                    await consumer.write(keepalive)
+                break
+            if message["type"] == "stream.end":
+                break
