@@ -38,6 +38,7 @@ def build_config(run):
         "run_id": str(run.run_id), "thread_id": str(run.thread_id),
     }
     config["run_id"] = run.run_id
+    config.setdefault("run_name", run.graph_id)
     return config
 
 

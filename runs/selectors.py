@@ -22,3 +22,10 @@ def list_runs(*, thread_id, status=None, limit=10, offset=0):
     if status:
         qs = qs.filter(status=status)
     return list(qs[offset : offset + limit])
+
+
+def get_run_by_id(*, run_id):
+    run = Run.objects.filter(run_id=run_id).first()
+    if run is None:
+        raise NotFound("Not Found")
+    return run

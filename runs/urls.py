@@ -9,4 +9,5 @@ urlpatterns = [
     path("runs/cancel", views.BulkCancelView.as_view()),
     path("runs/batch", views.BatchRunsView.as_view()),
     path("runs", views.StatelessRunsView.as_view()),
+    path("runs/<str:run_id>", views.StatelessRunDetailView.as_view()),
 ]

@@ -115,3 +115,11 @@ class BatchRunsView(APIView):
             payloads.append(dict(serializer.validated_data))
         runs = [services.create_run(payload=payload, thread_id=None) for payload in payloads]
         return Response(RunSerializer(runs, many=True).data)
+
+
+class StatelessRunDetailView(APIView):
+    """GET /runs/{run_id}: the stateless run's Content-Location (the reference 404s here)."""
+
+    def get(self, request, run_id):
+        run = selectors.get_run_by_id(run_id=uuid_or_422(run_id, what="run"))
+        return Response(RunSerializer(run).data)

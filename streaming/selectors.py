@@ -37,7 +37,11 @@ def thread_head(*, thread_id):
 
 
 def run_for_stream(*, thread_id, run_id):
-    return Run.objects.filter(pk=run_id, thread_id=thread_id).values("run_id", "thread_id", "status", "kwargs").first()
+    """The run (by id, and on that thread when ``thread_id`` is given), or None."""
+    qs = Run.objects.filter(pk=run_id)
+    if thread_id is not None:
+        qs = qs.filter(thread_id=thread_id)
+    return qs.values("run_id", "thread_id", "status", "kwargs").first()
 
 
 def run_output(*, run_id):

@@ -17,6 +17,7 @@ consumer_routes = [
     route("POST", r"^threads/(?P<thread_id>[^/]+)/runs/wait$", RunWaitConsumer),
     route("POST", r"^runs/wait$", RunWaitConsumer),
     route("GET", r"^threads/(?P<thread_id>[^/]+)/runs/(?P<run_id>[^/]+)/stream$", JoinRunStreamConsumer),
+    route("GET", r"^runs/(?P<run_id>[^/]+)/stream$", JoinRunStreamConsumer),
     route("GET", r"^threads/(?P<thread_id>[^/]+)/runs/(?P<run_id>[^/]+)/join$", JoinRunConsumer),
     route("GET", r"^threads/(?P<thread_id>[^/]+)/stream$", ThreadStreamConsumer),
 ]

@@ -116,7 +116,8 @@ class RunWaitConsumer(CreateRunMixin, StreamConsumer):
 
 
 class JoinRunStreamConsumer(StreamConsumer):
-    """GET /threads/{thread_id}/runs/{run_id}/stream: replay after Last-Event-ID, then live."""
+    """GET /threads/{thread_id}/runs/{run_id}/stream (and /runs/{run_id}/stream, the stateless
+    stream's Location): replay after Last-Event-ID, then live."""
 
     async def respond(self, body):
         thread_id = _path_uuid(self, "thread_id", "thread")
@@ -129,7 +130,7 @@ class JoinRunStreamConsumer(StreamConsumer):
         if run is None:
             raise NotFound("Run not found")
         self.run_id = run_id
-        await self.start(extra=_run_headers(thread_id, run_id, "stream"))
+        await self.start(extra=_run_headers(run["thread_id"], run_id, "stream"))
         await follow.follow_run(self, run_id=run_id, after=after, modes=modes or None)
 
     async def on_disconnect(self):
