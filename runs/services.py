@@ -83,10 +83,12 @@ def _cancel_locked(*, run_ids, action):
     pending = list(Run.objects.filter(run_id__in=run_ids, status=RunStatus.PENDING).values_list("run_id", "thread_id"))
     pending_ids = [run_id for run_id, _ in pending]
     if action == "rollback":
-        Run.objects.filter(run_id__in=pending_ids).delete()
+        Run.objects.filter(run_id__in=pending_ids, status=RunStatus.PENDING).delete()
         delete_events(run_ids=pending_ids)
     else:
-        Run.objects.filter(run_id__in=pending_ids).update(status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now)
+        Run.objects.filter(run_id__in=pending_ids, status=RunStatus.PENDING).update(
+            status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now
+        )
     running = list(Run.objects.filter(run_id__in=run_ids, status=RunStatus.RUNNING).values_list("run_id", flat=True))
     Run.objects.filter(run_id__in=running).update(cancel_action=action, updated_at=now)
 

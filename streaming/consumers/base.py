@@ -85,7 +85,7 @@ class StreamConsumer(AsyncConsumer):
         if self._response is not None and not self._response.done():
             self._response.cancel()
         try:
-            await self.on_disconnect()
+            await asyncio.shield(self.on_disconnect())
         except Exception:  # noqa: BLE001
             logger.exception("on_disconnect failed")
         if not self._done.done():
@@ -195,12 +195,13 @@ class StreamConsumer(AsyncConsumer):
                 await self.send_json(500, {"detail": "Internal Server Error"})
         finally:
             if not self.disconnected:
+                # (after a disconnect, http_disconnect finishes the consumer once on_disconnect ran)
                 try:
                     await self.end()
                 except Exception:  # noqa: BLE001
                     pass
-            if not self._done.done():
-                self._done.set_result(None)
+                if not self._done.done():
+                    self._done.set_result(None)
 
     @property
     def heartbeat(self):
