@@ -118,6 +118,10 @@ AGENTSERVER = {
     or (str(Path.cwd() / "langgraph.json") if (Path.cwd() / "langgraph.json").is_file() else str(BASE_DIR / "langgraph.json")),
     "EXECUTOR": os.environ.get("AGENTSERVER_EXECUTOR", "embedded"),
     "WORKER_CONCURRENCY": int(os.environ.get("AGENTSERVER_WORKER_CONCURRENCY", "32")),
+    "LEASE_SECONDS": float(os.environ.get("AGENTSERVER_LEASE_SECONDS", "15")),
+    "ON_WORKER_CRASH": os.environ.get("AGENTSERVER_ON_WORKER_CRASH", "retry"),
+    "MAX_ATTEMPTS": int(os.environ.get("AGENTSERVER_MAX_ATTEMPTS", "3")),
+    "SHUTDOWN_GRACE_SECONDS": float(os.environ.get("AGENTSERVER_SHUTDOWN_GRACE_SECONDS", "20")),
     "CHECKPOINTER_PATH": os.environ.get(
         "AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3")
     ),

@@ -2,11 +2,11 @@
 import asyncio
 import logging
 
-from asgiref.sync import sync_to_async
 from langgraph.types import Command, Send
 
 import langgraph.version
 from agentserver import persistence, serde
+from agentserver.db import db
 from agentserver.graphs import registry
 from runs import queue
 from runs.streammodes import FrameBuilder, langgraph_modes
@@ -83,11 +83,13 @@ def _split(item, subgraphs):
     return (), mode, chunk
 
 
-async def stream_graph(graph, run, config, writer):
-    """Run the graph, emitting every frame the run's stream modes ask for."""
+async def stream_graph(graph, run, config, writer, *, resume=False):
+    """Run the graph, emitting every frame the run's stream modes ask for.
+
+    ``resume``: a retried attempt continues from the checkpoint its earlier attempt left."""
     options = _stream_kwargs(run)
     builder = FrameBuilder(run.kwargs["stream_mode"])
-    graph_input = build_input(run.kwargs)
+    graph_input = None if resume else build_input(run.kwargs)
 
     def handle(item):
         for name, data in builder.frames(*_split(item, options["subgraphs"])):
@@ -137,10 +139,13 @@ async def rollback_checkpoints(run, checkpoint_before):
         await graph.aupdate_state(config, None, as_node="__copy__")
 
 
-async def latest_checkpoint_id(thread_id):
+async def latest_checkpoint(thread_id):
+    """(checkpoint_id, run_id that wrote it) of the thread's head checkpoint, or (None, None)."""
     cp = await persistence.get_checkpointer()
     found = await cp.aget_tuple({"configurable": {"thread_id": str(thread_id), "checkpoint_ns": ""}})
-    return found.config["configurable"]["checkpoint_id"] if found else None
+    if not found:
+        return None, None
+    return found.config["configurable"]["checkpoint_id"], (found.metadata or {}).get("run_id")
 
 
 class RunOutcome:
@@ -155,13 +160,14 @@ async def execute(run, *, control):
     writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
     config = build_config(run)
     outcome = RunOutcome()
-    checkpoint_before = await latest_checkpoint_id(run.thread_id)
+    checkpoint_before, written_by = await latest_checkpoint(run.thread_id)
+    resume = run.attempt > 1 and written_by == str(run.run_id)
 
     async def body():
         writer.emit("metadata", {"run_id": str(run.run_id), "attempt": run.attempt})
         cp, store = await persistence.get_checkpointer(), await persistence.get_store()
         async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
-            await stream_graph(graph, run, config, writer)
+            await stream_graph(graph, run, config, writer, resume=resume)
 
     control.task = asyncio.get_running_loop().create_task(body())
     if control.cancel_action:
@@ -184,7 +190,7 @@ async def execute(run, *, control):
 async def _record(run, config, outcome, checkpoint_before):
     if outcome.cancel_action == "rollback":
         await rollback_checkpoints(run, checkpoint_before)
-        await sync_to_async(queue.rollback_run, thread_sensitive=False)(run_id=run.run_id, thread_id=run.thread_id)
+        await db(queue.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status="interrupted")
         return
     values, interrupts, pending = await final_state(run.graph_id, config)
@@ -198,7 +204,7 @@ async def _record(run, config, outcome, checkpoint_before):
         thread_status = "interrupted"
         if interrupts:
             output = {**(values or {}), "__interrupt__": [i for items in interrupts.values() for i in items]}
-    await sync_to_async(queue.finish_run, thread_sensitive=False)(
+    await db(queue.finish_run)(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=error, output=output,
         thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
     )

@@ -10,19 +10,18 @@ import os
 import socket
 import uuid
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from agentserver import persistence
 from agentserver.conf import agent_settings
+from agentserver.db import db
 from runs import execution, queue, webhooks
 from streaming import notify
 
 logger = logging.getLogger(__name__)
 
 
-def _db(fn):
-    return sync_to_async(fn, thread_sensitive=False)
+_db = db
 
 
 class Control:
@@ -137,7 +136,7 @@ class Executor:
                 flagged = await _db(queue.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
                 for run_id, action in flagged.items():
                     self.cancel_local(run_id, action)
-                if ticks % 5 == 0:
+                if ticks % max(1, int(agent_settings.LEASE_SECONDS / 3)) == 0:
                     retried, failed = await _db(queue.recover_expired)(worker_id=self.worker_id)
                     for run_id, thread_id in failed:
                         await notify.arun_finished(thread_id=thread_id, run_id=run_id, status="error")

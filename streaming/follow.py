@@ -38,7 +38,7 @@ async def follow_run(consumer, *, run_id, after=None, modes=None):
             need_read = False
         message = await consumer.next_message(consumer.heartbeat)
         if message is None:
-            await consumer.write(sse.HEARTBEAT)
+            await consumer.idle()
             need_read = True
             continue
         rows = message.get("rows")
@@ -85,7 +85,7 @@ async def follow_thread(consumer, *, thread_id, after, modes):
             need_read = False
         message = await consumer.next_message(consumer.heartbeat)
         if message is None:
-            await consumer.write(sse.HEARTBEAT)
+            await consumer.idle()
             need_read = True
             continue
         rows = message.get("rows")
@@ -99,8 +99,8 @@ async def follow_thread(consumer, *, thread_id, after, modes):
                 last = thread_seq
 
 
-async def wait_run(consumer, *, run_id, keepalive=b"\n"):
-    """Block until the run is over, writing ``keepalive`` while waiting. Returns its final status."""
+async def wait_run(consumer, *, run_id):
+    """Block until the run is over, writing newline keep-alives while waiting. Returns its status."""
     await consumer.subscribe(notify.run_group(run_id))
     while True:
         status = await db(selectors.run_status)(run_id=run_id)
@@ -109,8 +109,7 @@ async def wait_run(consumer, *, run_id, keepalive=b"\n"):
         while True:
             message = await consumer.next_message(consumer.heartbeat)
             if message is None:
-                if keepalive:
-                    await consumer.write(keepalive)
+                await consumer.idle()
                 break
             if message["type"] == "stream.end":
                 break

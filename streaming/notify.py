@@ -1,4 +1,11 @@
-"""Wake-ups on the channel layer. Messages are hints: listeners always read events from the DB."""
+"""Wake-ups on the channel layer. Messages are hints: listeners always read events from the DB.
+
+Sending never raises: when the layer is down (Redis restarting), listeners and executors fall back to
+polling the database, so a lost hint costs latency only.
+"""
+import functools
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -14,6 +21,18 @@ def thread_group(thread_id):
 
 
 WORKERS_GROUP = "agentserver.workers"
+logger = logging.getLogger(__name__)
+
+
+def _never_raise(fn):
+    @functools.wraps(fn)
+    async def inner(*args, **kwargs):
+        try:
+            await fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("channel layer send failed (%s); listeners will poll the database", exc)
+
+    return inner
 
 
 def _payload(rows):
@@ -33,6 +52,7 @@ def build_event_messages(*, thread_id, run_id, rows):
     return targets, message
 
 
+@_never_raise
 async def aevents_stored(*, thread_id, run_id, rows):
     layer = get_channel_layer()
     targets, message = build_event_messages(thread_id=thread_id, run_id=run_id, rows=rows)
@@ -44,12 +64,14 @@ def events_stored(*, thread_id, run_id, rows):
     _send_sync(aevents_stored(thread_id=thread_id, run_id=run_id, rows=rows))
 
 
+@_never_raise
 async def arun_finished(*, thread_id, run_id, status):
     layer = get_channel_layer()
     message = {"type": "stream.end", "run_id": str(run_id), "status": status}
     await layer.group_send(run_group(run_id), message)
 
 
+@_never_raise
 async def aworkers(message):
     """Tell every executor: {"type": "run.wakeup"} or {"type": "run.cancel", "run_id", "action"}."""
     await get_channel_layer().group_send(WORKERS_GROUP, message)

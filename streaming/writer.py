@@ -6,9 +6,8 @@ Order is kept: batches are written one after another and seq numbers are assigne
 """
 import asyncio
 
-from asgiref.sync import sync_to_async
-
 from agentserver import serde
+from agentserver.db import db
 from streaming import notify
 from streaming.services import store_run_events
 
@@ -34,7 +33,7 @@ class EventWriter:
             first = self.next_seq
             self.next_seq += len(batch)
             try:
-                rows = await sync_to_async(store_run_events, thread_sensitive=False)(
+                rows = await db(store_run_events)(
                     thread_id=self.thread_id, run_id=self.run_id, first_seq=first, frames=batch
                 )
             except Exception as exc:  # noqa: BLE001 - surfaced by aclose()

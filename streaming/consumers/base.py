@@ -30,20 +30,36 @@ class StreamConsumer(AsyncConsumer):
         self.base_send = send
         self.inbox = asyncio.Queue()
         self.headers_sent = False
+        self.sse = True
+        self.last_write = 0.0
         self.ended = False
         self.disconnected = False
         self._body = []
         self._groups = []
         self._response = None
         self._done = asyncio.get_running_loop().create_future()
+        self.layer_ok = True
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
-        sources = [receive, functools.partial(self.channel_layer.receive, self.channel_name)]
+        sources = [receive, self._channel_receive]
         dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(sources))
         try:
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._cleanup(dispatcher)
+
+    async def _channel_receive(self):
+        """Channel-layer messages; while the layer is down, wait and retry (listeners poll the DB)."""
+        while True:
+            try:
+                message = await self.channel_layer.receive(self.channel_name)
+                self.layer_ok = True
+                return message
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                self.layer_ok = False
+                await asyncio.sleep(0.5)
 
     async def _dispatch_all(self, sources):
         try:
@@ -106,14 +122,36 @@ class StreamConsumer(AsyncConsumer):
         """The client went away before the response ended."""
 
     async def subscribe(self, group):
-        await self.channel_layer.group_add(group, self.channel_name)
         self._groups.append(group)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("channel layer unavailable (%s); this stream polls the database", exc)
+            self.layer_ok = False
 
     async def next_message(self, timeout):
+        """The next wake-up, or None after ``timeout`` (sooner while the layer is down)."""
+        if not self.layer_ok:
+            timeout = min(timeout, 0.25)
+            await self._resubscribe()
         try:
             return await asyncio.wait_for(self.inbox.get(), timeout)
         except TimeoutError:
             return None
+
+    async def _resubscribe(self):
+        try:
+            for group in self._groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+            self.layer_ok = True
+        except Exception:  # noqa: BLE001
+            pass
+
+    async def idle(self):
+        """Nothing arrived for a while: send a heartbeat comment if one is due."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.last_write >= self.heartbeat:
+            await self.write(sse.HEARTBEAT if self.sse else b"\n")
 
     def drain_inbox(self):
         while not self.inbox.empty():
@@ -145,6 +183,8 @@ class StreamConsumer(AsyncConsumer):
         return [(b"access-control-allow-origin", allowed), (b"access-control-expose-headers", expose), (b"vary", b"Origin")]
 
     async def start(self, *, status=200, content_type=None, extra=()):
+        self.sse = content_type is None
+        self.last_write = asyncio.get_running_loop().time()
         headers = list(sse.SSE_HEADERS) if content_type is None else [(b"content-type", content_type)]
         headers += [(k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v) for k, v in extra]
         headers += self.cors_headers()
@@ -154,6 +194,7 @@ class StreamConsumer(AsyncConsumer):
         await self.send({"type": "http.response.body", "body": b"", "more_body": True})
 
     async def write(self, chunk):
+        self.last_write = asyncio.get_running_loop().time()
         await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def end(self, chunk=b""):
