@@ -57,7 +57,7 @@ async def _open_postgres():
     pool = AsyncConnectionPool(
         _postgres_conninfo(),
         min_size=1,
-        max_size=max(4, agent_settings.WORKER_CONCURRENCY // 2),
+        max_size=min(8, max(2, agent_settings.WORKER_CONCURRENCY // 4)),
         kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
         open=False,
         check=AsyncConnectionPool.check_connection,

@@ -97,7 +97,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_agentserver.sqlite3")}
 else:
-    DATABASES["default"].setdefault("OPTIONS", {})
+    # Django's psycopg pool caps this process's connections; requests and stream reads borrow and
+    # return them, so many concurrent requests queue for a connection instead of exhausting PostgreSQL.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("AGENTSERVER_DB_POOL_SIZE", "8")),
+        "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------

@@ -1,14 +1,38 @@
 from django.db import models
+from django.db.models import F, JSONField, Value
+from django.db.models.fields.json import HasKey, KeyTransform
+from django.utils import timezone
 
 from agentserver.ids import uuid7
 
 
+def json_contains(field, subset):
+    """Lookups matching rows whose JSON ``field`` contains ``subset`` (Postgres ``@>`` on objects).
+
+    Built from key transforms so that it works on SQLite too (which has no ``contains`` for JSON)
+    and so that keys containing ``__`` are not mistaken for lookups. Nested objects are matched
+    key by key; any other value (scalar, list, null) must be equal."""
+    lookups = []
+    for key, value in subset.items():
+        path = KeyTransform(str(key), field)
+        if isinstance(value, dict) and value:
+            lookups.extend(json_contains(path, value))
+        elif isinstance(value, dict):
+            lookups.append(HasKey(F(field) if isinstance(field, str) else field, str(key)))
+        else:
+            lookups.append(path.get_lookup("exact")(path, Value(value, output_field=JSONField())))
+    return lookups
+
+
 class AssistantQuerySet(models.QuerySet):
     def for_graph(self, graph_id):
-        return self.filter(graph_id=graph_id)
+        return self.filter(graph_id=graph_id) if graph_id else self
 
     def metadata_contains(self, metadata):
-        return self.filter(metadata__contains=metadata) if metadata else self
+        return self.filter(*json_contains("metadata", metadata)) if metadata else self
+
+    def name_contains(self, name):
+        return self.filter(name__icontains=name) if name else self
 
 
 class Assistant(models.Model):
@@ -22,8 +46,9 @@ class Assistant(models.Model):
     context = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Set explicitly by the services so that a new assistant has created_at == updated_at.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AssistantQuerySet.as_manager()
 
@@ -32,6 +57,11 @@ class Assistant(models.Model):
 
     def __str__(self):
         return f"{self.name or self.graph_id} ({self.assistant_id})"
+
+
+class AssistantVersionQuerySet(models.QuerySet):
+    def metadata_contains(self, metadata):
+        return self.filter(*json_contains("metadata", metadata)) if metadata else self
 
 
 class AssistantVersion(models.Model):
@@ -43,7 +73,9 @@ class AssistantVersion(models.Model):
     config = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AssistantVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-version"]

@@ -1,0 +1,140 @@
+"""HTTP endpoints of the Assistants API (thin: validate, call a service or selector, serialize)."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agentserver.api.exceptions import InvalidInput
+from agentserver.api.fields import require_object, uuid_or_422
+from agentserver.graphs import registry
+from agentserver.ids import system_assistant_id
+from assistants import introspection, selectors, services
+from assistants.serializers import (
+    AssistantCountSerializer,
+    AssistantCreateSerializer,
+    AssistantPatchSerializer,
+    AssistantSearchSerializer,
+    DeleteQuerySerializer,
+    SetLatestSerializer,
+    SubgraphsQuerySerializer,
+    VersionSearchSerializer,
+    assistant_data,
+    parse_xray,
+    version_data,
+)
+
+
+def _body(request):
+    """The JSON object sent; like the reference, an empty body is not valid JSON."""
+    if request.stream is None:
+        raise InvalidInput("Invalid JSON in request body")
+    return require_object(request.data)
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _assistant_id(value):
+    return uuid_or_422(value, what="assistant")
+
+
+class AssistantCreateView(APIView):
+    @extend_schema(request=AssistantCreateSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        data = _validated(AssistantCreateSerializer, _body(request))
+        assistant = services.create_assistant(**data)
+        return Response(assistant_data(assistant))
+
+
+class AssistantSearchView(APIView):
+    @extend_schema(request=AssistantSearchSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        data = _validated(AssistantSearchSerializer, _body(request))
+        select = data.pop("select", None)
+        offset = data["offset"]
+        assistants, next_offset = selectors.search_assistants(**data)
+        if next_offset is None:
+            headers = {"X-Pagination-Total": str(offset + len(assistants))}
+        else:
+            # As the reference: the total announced is "at least one more than this page".
+            headers = {"X-Pagination-Total": str(next_offset + 1), "X-Pagination-Next": str(next_offset)}
+        body = [assistant_data(assistant, select=select) for assistant in assistants]
+        return Response(body, headers=headers)
+
+
+class AssistantCountView(APIView):
+    @extend_schema(request=AssistantCountSerializer, responses=OpenApiTypes.INT)
+    def post(self, request):
+        data = _validated(AssistantCountSerializer, _body(request))
+        return Response(selectors.count_assistants(**data))
+
+
+class AssistantDetailView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, assistant_id):
+        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        return Response(assistant_data(assistant))
+
+    @extend_schema(request=AssistantPatchSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, assistant_id):
+        assistant_id = _assistant_id(assistant_id)
+        data = _validated(AssistantPatchSerializer, _body(request))
+        assistant = services.update_assistant(assistant_id=assistant_id, **data)
+        return Response(assistant_data(assistant))
+
+    @extend_schema(parameters=[DeleteQuerySerializer], responses={204: None})
+    def delete(self, request, assistant_id):
+        assistant_id = _assistant_id(assistant_id)
+        query = _validated(DeleteQuerySerializer, request.query_params)
+        services.delete_assistant(assistant_id=assistant_id, delete_threads=query["delete_threads"])
+        return Response(status=204)
+
+
+class AssistantGraphView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, assistant_id):
+        # This endpoint also takes a graph id, meaning that graph's system assistant.
+        if assistant_id in registry.specs:
+            assistant_id = system_assistant_id(assistant_id)
+        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        xray = parse_xray(request.query_params.get("xray"))
+        return Response(introspection.get_graph_drawing(assistant=assistant, xray=xray))
+
+
+class AssistantSchemasView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, assistant_id):
+        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        return Response(introspection.get_schemas(assistant=assistant))
+
+
+class AssistantSubgraphsView(APIView):
+    @extend_schema(parameters=[SubgraphsQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request, assistant_id, namespace=None):
+        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        query = _validated(SubgraphsQuerySerializer, request.query_params)
+        subgraphs = introspection.get_subgraph_schemas(
+            assistant=assistant, namespace=namespace, recurse=query["recurse"]
+        )
+        return Response(subgraphs)
+
+
+class AssistantVersionsView(APIView):
+    @extend_schema(request=VersionSearchSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, assistant_id):
+        assistant_id = _assistant_id(assistant_id)
+        data = _validated(VersionSearchSerializer, _body(request))
+        versions = selectors.list_versions(assistant_id=assistant_id, **data)
+        return Response([version_data(version) for version in versions])
+
+
+class AssistantLatestView(APIView):
+    @extend_schema(request=SetLatestSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, assistant_id):
+        assistant_id = _assistant_id(assistant_id)
+        data = _validated(SetLatestSerializer, _body(request))
+        assistant = services.set_latest_version(assistant_id=assistant_id, version=data["version"])
+        return Response(assistant_data(assistant))
