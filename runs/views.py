@@ -123,3 +123,13 @@ class StatelessRunDetailView(APIView):
     def get(self, request, run_id):
         run = selectors.get_run_by_id(run_id=uuid_or_422(run_id, what="run"))
         return Response(RunSerializer(run).data)
+
+
+class ThreadCommandsView(APIView):
+    """POST /threads/{thread_id}/commands (protocol v2)."""
+
+    def post(self, request, thread_id):
+        from runs.commands import execute_command
+
+        status, envelope = execute_command(thread_id=uuid_or_422(thread_id, what="thread"), command=request.data)
+        return Response(envelope, status=status)

@@ -67,18 +67,27 @@ def _thread_filter(modes):
     return keep
 
 
-async def follow_thread(consumer, *, thread_id, after, modes):
-    """Send the thread's frames after ``after`` forever (the client closes the stream)."""
-    await consumer.subscribe(notify.thread_group(thread_id))
+def thread_stream_emitter(consumer, modes):
+    """The frames of GET /threads/{id}/stream: stored frames, filtered by the thread stream modes."""
     keep = _thread_filter(modes)
+
+    async def emit(thread_seq, seq, event, data):
+        if keep(seq, event):
+            await consumer.write(sse.frame(event, data, thread_seq))
+
+    return emit
+
+
+async def follow_thread(consumer, *, thread_id, after, emit):
+    """Hand the thread's rows after ``after`` to ``emit`` forever (the client closes the stream)."""
+    await consumer.subscribe(notify.thread_group(thread_id))
     last = after
     need_read = True
     while True:
         if need_read:
             rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
             for thread_seq, seq, event, data in rows:
-                if keep(seq, event):
-                    await consumer.write(sse.frame(event, data, thread_seq))
+                await emit(thread_seq, seq, event, data)
                 last = thread_seq
             if len(rows) >= selectors.READ_LIMIT:
                 continue
@@ -94,8 +103,7 @@ async def follow_thread(consumer, *, thread_id, after, modes):
             continue
         for seq, thread_seq, event, data in rows:
             if thread_seq > last:
-                if keep(seq, event):
-                    await consumer.write(sse.frame(event, data, thread_seq))
+                await emit(thread_seq, seq, event, data)
                 last = thread_seq
 
 

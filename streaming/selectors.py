@@ -46,3 +46,8 @@ def run_for_stream(*, thread_id, run_id):
 
 def run_output(*, run_id):
     return Run.objects.filter(pk=run_id).values_list("status", "output", flat=False).first()
+
+
+def run_summary(*, run_id):
+    """graph_id, status and output of a run (for protocol v2 lifecycle events), or None."""
+    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output").first()

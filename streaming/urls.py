@@ -2,6 +2,7 @@
 from django.urls import re_path
 
 from streaming.consumers.runs import JoinRunConsumer, JoinRunStreamConsumer, RunStreamConsumer, RunWaitConsumer
+from streaming.consumers.events import ThreadEventsConsumer
 from streaming.consumers.threads import ThreadStreamConsumer
 
 
@@ -20,4 +21,5 @@ consumer_routes = [
     route("GET", r"^runs/(?P<run_id>[^/]+)/stream$", JoinRunStreamConsumer),
     route("GET", r"^threads/(?P<thread_id>[^/]+)/runs/(?P<run_id>[^/]+)/join$", JoinRunConsumer),
     route("GET", r"^threads/(?P<thread_id>[^/]+)/stream$", ThreadStreamConsumer),
+    route("POST", r"^threads/(?P<thread_id>[^/]+)/stream/events$", ThreadEventsConsumer),
 ]

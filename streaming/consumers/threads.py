@@ -15,4 +15,5 @@ class ThreadStreamConsumer(StreamConsumer):
         if head is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         await self.start()
-        await follow.follow_thread(self, thread_id=thread_id, after=head if after is None else after, modes=modes)
+        emit = follow.thread_stream_emitter(self, modes)
+        await follow.follow_thread(self, thread_id=thread_id, after=head if after is None else after, emit=emit)

@@ -1,0 +1,51 @@
+"""POST /threads/{thread_id}/stream/events: the protocol v2 event stream of a thread."""
+from rest_framework import serializers
+
+from agentserver import serde
+from agentserver.api.exceptions import NotFound, ServiceError
+from agentserver.db import db
+from streaming import follow, protocol_v2, selectors, sse
+from streaming.consumers.base import StreamConsumer
+from streaming.consumers.runs import _path_uuid
+
+
+class EventStreamRequest(serializers.Serializer):
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=protocol_v2.CHANNELS), required=False)
+    namespaces = serializers.ListField(child=serializers.ListField(child=serializers.CharField()),
+                                       required=False, allow_null=True)
+    depth = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    since = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+
+
+class ThreadEventsConsumer(StreamConsumer):
+    async def respond(self, body):
+        thread_id = _path_uuid(self, "thread_id", "thread")
+        raw = self.parse_json(body)
+        if not isinstance(raw.get("channels"), list) or not raw["channels"]:
+            raise BadRequest("channels is required and must be a non-empty array")
+        request = self.validate(EventStreamRequest, raw)
+        head = await db(selectors.thread_head)(thread_id=thread_id)
+        if head is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        since = request.get("since")
+        after = head if since is None else since // protocol_v2.SUBSEQ
+        self.since = since if since is not None else 0
+        self.filters = {"channels": set(request["channels"]), "namespaces": request.get("namespaces"),
+                        "depth": request.get("depth")}
+        self.translator = protocol_v2.Translator()
+        await self.start()
+        await follow.follow_thread(self, thread_id=thread_id, after=after, emit=self.emit)
+
+    async def emit(self, thread_seq, seq, event, data):
+        translated = await db(self.translator.translate)(seq, event, data) if event == "metadata" \
+            else self.translator.translate(seq, event, data)
+        for index, (method, namespace, payload) in enumerate(translated[: protocol_v2.SUBSEQ]):
+            v2_seq = thread_seq * protocol_v2.SUBSEQ + index
+            if v2_seq <= self.since or not protocol_v2.wanted(method, namespace, **self.filters):
+                continue
+            envelope = protocol_v2.envelope(v2_seq, thread_seq, index, method, namespace, payload)
+            await self.write(sse.frame(method, serde.dumps(envelope), v2_seq))
