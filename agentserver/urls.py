@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularJSONAPIView
 
 from agentserver.api.views import InfoView, OkView
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("", OkView.as_view()),
     path("ok", OkView.as_view(), name="ok"),
     path("info", InfoView.as_view(), name="info"),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("admin/", admin.site.urls),
     path("", include("assistants.urls")),
     path("", include("threads.urls")),

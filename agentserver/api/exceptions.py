@@ -58,7 +58,26 @@ def _flatten(detail, prefix=""):
     return f"{prefix}: {detail}" if prefix else str(detail)
 
 
+def unavailable_detail(exc):
+    """A 503 detail for a backing service that is down, or None when ``exc`` is something else."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return f"Database unavailable, try again shortly: {exc}".strip()
+    try:
+        import redis
+
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            return f"Redis unavailable, try again shortly: {exc}".strip()
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
 def exception_handler(exc, context):
+    unavailable = unavailable_detail(exc)
+    if unavailable:
+        return Response({"detail": unavailable}, status=503)
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.detail}, status=exc.status_code)
     if isinstance(exc, Http404):

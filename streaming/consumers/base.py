@@ -17,7 +17,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from agentserver import serde
-from agentserver.api.exceptions import InvalidInput, ServiceError, _flatten
+from agentserver.api.exceptions import InvalidInput, ServiceError, _flatten, unavailable_detail
 from agentserver.conf import agent_settings
 from streaming import sse
 
@@ -230,10 +230,12 @@ class StreamConsumer(AsyncConsumer):
             if not self.headers_sent:
                 detail = exc.detail if isinstance(exc, ServiceError) else _flatten(exc.detail)
                 await self.send_json(getattr(exc, "status_code", 422), {"detail": detail})
-        except Exception:  # noqa: BLE001
-            logger.exception("stream failed")
+        except Exception as exc:  # noqa: BLE001
+            unavailable = unavailable_detail(exc)
+            if unavailable is None:
+                logger.exception("stream failed")
             if not self.headers_sent:
-                await self.send_json(500, {"detail": "Internal Server Error"})
+                await self.send_json(503 if unavailable else 500, {"detail": unavailable or "Internal Server Error"})
         finally:
             if not self.disconnected:
                 # (after a disconnect, http_disconnect finishes the consumer once on_disconnect ran)
