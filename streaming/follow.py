@@ -18,22 +18,22 @@ def _run_filter(modes):
     return lambda event: event == "error" or sse.mode_of(event) in wanted
 
 
-async def follow_run(consumer, *, run_id, after=None, modes=None):
-    """Send the run's frames after position ``after`` (None: only what comes from now on)."""
-    await consumer.subscribe(notify.run_group(run_id))
-    last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
-    keep = _run_filter(modes)
+async def _pump(consumer, *, group, last, read, from_message, emit):
+    """Subscribe, replay from the DB, then go live; see the module docstring.
+
+    ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
+    returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` sends one row."""
+    await consumer.subscribe(group)
     need_read = True
     while True:
         if need_read:
-            status, rows = await db(selectors.read_run_events)(run_id=run_id, after=last)
-            for seq, event, data in rows:
-                if keep(event):
-                    await consumer.write(sse.frame(event, data, seq))
-                last = seq
-            if len(rows) >= selectors.READ_LIMIT:
+            rows, over, full = await read(last)
+            for position, row in rows:
+                await emit(row)
+                last = position
+            if full:
                 continue
-            if selectors.is_over(status):
+            if over:
                 return
             need_read = False
         message = await consumer.next_message(consumer.heartbeat)
@@ -41,15 +41,37 @@ async def follow_run(consumer, *, run_id, after=None, modes=None):
             await consumer.idle()
             need_read = True
             continue
-        rows = message.get("rows")
-        if message["type"] != "stream.events" or not rows or rows[0][0] is None or rows[0][0] > last + 1:
+        rows = from_message(message) if message["type"] == "stream.events" else None
+        if not rows or rows[0][0] > last + 1:
             need_read = True
             continue
-        for seq, _thread_seq, event, data in rows:
-            if seq > last:
-                if keep(event):
-                    await consumer.write(sse.frame(event, data, seq))
-                last = seq
+        for position, row in rows:
+            if position > last:
+                await emit(row)
+                last = position
+
+
+async def follow_run(consumer, *, run_id, after=None, modes=None):
+    """Send the run's frames after position ``after`` (None: only what comes from now on)."""
+    keep = _run_filter(modes)
+
+    async def read(last):
+        status, rows = await db(selectors.read_run_events)(run_id=run_id, after=last)
+        return [(row[0], row) for row in rows], selectors.is_over(status), len(rows) >= selectors.READ_LIMIT
+
+    def from_message(message):
+        rows = message.get("rows")
+        if not rows or rows[0][0] is None:
+            return None
+        return [(seq, (seq, event, data)) for seq, _thread_seq, event, data in rows]
+
+    async def emit(row):
+        seq, event, data = row
+        if keep(event):
+            await consumer.write(sse.frame(event, data, seq))
+
+    last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
+    await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message, emit=emit)
 
 
 def _thread_filter(modes):
@@ -79,32 +101,23 @@ def thread_stream_emitter(consumer, modes):
 
 
 async def follow_thread(consumer, *, thread_id, after, emit):
-    """Hand the thread's rows after ``after`` to ``emit`` forever (the client closes the stream)."""
-    await consumer.subscribe(notify.thread_group(thread_id))
-    last = after
-    need_read = True
-    while True:
-        if need_read:
-            rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
-            for thread_seq, seq, event, data in rows:
-                await emit(thread_seq, seq, event, data)
-                last = thread_seq
-            if len(rows) >= selectors.READ_LIMIT:
-                continue
-            need_read = False
-        message = await consumer.next_message(consumer.heartbeat)
-        if message is None:
-            await consumer.idle()
-            need_read = True
-            continue
+    """Hand the thread's rows (thread_seq, seq, event, data) after ``after`` to ``emit`` forever."""
+
+    async def read(last):
+        rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
+        return [(row[0], row) for row in rows], False, len(rows) >= selectors.READ_LIMIT
+
+    def from_message(message):
         rows = message.get("rows")
-        if message["type"] != "stream.events" or not rows or rows[0][1] > last + 1:
-            need_read = True
-            continue
-        for seq, thread_seq, event, data in rows:
-            if thread_seq > last:
-                await emit(thread_seq, seq, event, data)
-                last = thread_seq
+        if not rows:
+            return None
+        return [(thread_seq, (thread_seq, seq, event, data)) for seq, thread_seq, event, data in rows]
+
+    async def emit_row(row):
+        await emit(*row)
+
+    await _pump(consumer, group=notify.thread_group(thread_id), last=after, read=read,
+                from_message=from_message, emit=emit_row)
 
 
 async def wait_run(consumer, *, run_id):
