@@ -1,4 +1,6 @@
-from django.db import models
+from django.db import connection, models
+from django.db.models import F, JSONField, Value
+from django.db.models.fields.json import HasKey, KeyTransform
 
 from agentserver.ids import uuid7
 
@@ -10,9 +12,32 @@ class ThreadStatus(models.TextChoices):
     ERROR = "error"
 
 
+def json_contains(field, subset):
+    """Lookups matching rows whose JSON ``field`` contains the object ``subset``.
+
+    PostgreSQL uses ``@>``. Elsewhere (SQLite has no JSON ``contains``) the subset is matched key by
+    key through key transforms: nested objects recursively, any other value (scalar, list, null) by
+    equality."""
+    if connection.vendor == "postgresql" and isinstance(field, str):
+        return [models.Q(**{f"{field}__contains": subset})]
+    lookups = []
+    for key, value in subset.items():
+        path = KeyTransform(str(key), field)
+        if isinstance(value, dict) and value:
+            lookups.extend(json_contains(path, value))
+        elif isinstance(value, dict):
+            lookups.append(HasKey(F(field) if isinstance(field, str) else field, str(key)))
+        else:
+            lookups.append(path.get_lookup("exact")(path, Value(value, output_field=JSONField())))
+    return lookups
+
+
 class ThreadQuerySet(models.QuerySet):
     def metadata_contains(self, metadata):
-        return self.filter(metadata__contains=metadata) if metadata else self
+        return self.filter(*json_contains("metadata", metadata)) if metadata else self
+
+    def values_contain(self, values):
+        return self.filter(*json_contains("values", values)) if values else self
 
     def with_status(self, status):
         return self.filter(status=status) if status else self

@@ -1,0 +1,187 @@
+"""Threads API: thin views that validate, call a service or selector, and serialize."""
+import orjson
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agentserver.api.exceptions import InvalidInput
+from agentserver.api.fields import uuid_or_422
+from agentserver.ids import parse_uuid
+from threads import selectors, services
+from threads import serializers as s
+
+
+def _raw_body(request):
+    """The body bytes, read from the stream as DRF's parsers do (so large states are not cut off at
+    DATA_UPLOAD_MAX_MEMORY_SIZE) and whatever the Content-Length (chunked requests on ASGI)."""
+    django_request = request._request
+    if hasattr(django_request, "_body"):
+        return django_request._body
+    return django_request.read()
+
+
+def read_body(request, *, allow_empty=False):
+    """The JSON object body (whatever the content type, as the reference); 422 otherwise."""
+    raw = _raw_body(request)
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise InvalidInput("Invalid JSON in request body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("Invalid JSON in request body") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("Request body must be a JSON object")
+    return data
+
+
+def validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def thread_id_of(value):
+    return uuid_or_422(value, what="thread")
+
+
+def _checkpoint(data):
+    return dict(data) if data else None
+
+
+class ThreadCreateView(APIView):
+    @extend_schema(request=s.ThreadCreateSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        body = validated(s.ThreadCreateSerializer, read_body(request))
+        thread = services.create_thread(
+            thread_id=body.get("thread_id"), metadata=body.get("metadata"), if_exists=body["if_exists"],
+            supersteps=body.get("supersteps"),
+        )
+        return Response(s.thread_json(thread))
+
+
+class ThreadSearchView(APIView):
+    @extend_schema(request=s.ThreadSearchSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        body = validated(s.ThreadSearchSerializer, read_body(request))
+        limit, offset = body["limit"], body["offset"]
+        threads, total = selectors.search_threads(
+            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"),
+            ids=body.get("ids"), limit=limit, offset=offset, sort_by=body.get("sort_by"),
+            sort_order=body.get("sort_order"),
+        )
+        headers = {"X-Pagination-Total": str(total)}
+        if offset + limit < total:
+            headers["X-Pagination-Next"] = str(offset + limit)
+        data = [s.thread_json(t, select=body.get("select"), extract=body.get("extract")) for t in threads]
+        return Response(data, headers=headers)
+
+
+class ThreadCountView(APIView):
+    @extend_schema(request=s.ThreadCountSerializer, responses=OpenApiTypes.INT)
+    def post(self, request):
+        body = validated(s.ThreadCountSerializer, read_body(request))
+        return Response(selectors.count_threads(
+            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"),
+        ))
+
+
+class ThreadPruneView(APIView):
+    @extend_schema(request=s.ThreadPruneSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        body = validated(s.ThreadPruneSerializer, read_body(request))
+        pruned = services.prune_threads(thread_ids=body["thread_ids"], strategy=body["strategy"])
+        return Response({"pruned_count": pruned})
+
+
+class ThreadDetailView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, thread_id):
+        return Response(s.thread_json(selectors.get_thread(thread_id=thread_id_of(thread_id))))
+
+    @extend_schema(request=s.ThreadPatchSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        body = validated(s.ThreadPatchSerializer, read_body(request))
+        thread = services.patch_thread(thread_id=thread_id, metadata=body.get("metadata"))
+        if "return=minimal" in request.headers.get("Prefer", ""):
+            return Response(status=204)
+        return Response(s.thread_json(thread))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, thread_id):
+        services.delete_thread(thread_id=thread_id_of(thread_id))
+        return Response(status=204)
+
+
+class ThreadCopyView(APIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        read_body(request, allow_empty=True)
+        return Response(s.thread_json(services.copy_thread(thread_id=thread_id)))
+
+
+class ThreadStateView(APIView):
+    @extend_schema(parameters=[s.StateQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        query = validated(s.StateQuerySerializer, request.query_params)
+        return Response(selectors.get_thread_state(thread_id=thread_id, subgraphs=query["subgraphs"]))
+
+    @extend_schema(request=s.StateUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        body = validated(s.StateUpdateSerializer, read_body(request))
+        checkpoint = _checkpoint(body.get("checkpoint")) or {}
+        if body.get("checkpoint_id"):
+            checkpoint["checkpoint_id"] = body["checkpoint_id"]
+        result = services.update_thread_state(
+            thread_id=thread_id, values=body.get("values"), as_node=body.get("as_node"),
+            checkpoint=checkpoint or None,
+        )
+        return Response(result)
+
+
+class ThreadStateAtView(APIView):
+    @extend_schema(operation_id="threads_state_at_checkpoint", parameters=[s.StateQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request, thread_id, checkpoint_id):
+        thread_id = thread_id_of(thread_id)
+        checkpoint_id = parse_uuid(checkpoint_id)
+        if checkpoint_id is None:
+            raise InvalidInput("Invalid checkpoint ID")
+        query = validated(s.StateQuerySerializer, request.query_params)
+        return Response(selectors.get_thread_state(
+            thread_id=thread_id, checkpoint={"checkpoint_id": str(checkpoint_id)}, subgraphs=query["subgraphs"],
+        ))
+
+
+class ThreadStateCheckpointView(APIView):
+    @extend_schema(request=s.StateCheckpointSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        body = validated(s.StateCheckpointSerializer, read_body(request))
+        return Response(selectors.get_thread_state(
+            thread_id=thread_id, checkpoint=_checkpoint(body["checkpoint"]), subgraphs=body["subgraphs"],
+        ))
+
+
+class ThreadHistoryView(APIView):
+    @extend_schema(parameters=[s.HistoryQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        query = validated(s.HistoryQuerySerializer, request.query_params)
+        return Response(selectors.get_thread_history(
+            thread_id=thread_id, limit=query["limit"], before=query.get("before"),
+        ))
+
+    @extend_schema(operation_id="threads_history_search", request=s.HistorySerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, thread_id):
+        thread_id = thread_id_of(thread_id)
+        body = validated(s.HistorySerializer, read_body(request))
+        return Response(selectors.get_thread_history(
+            thread_id=thread_id, limit=body["limit"], before=body.get("before"), metadata=body.get("metadata"),
+            checkpoint=_checkpoint(body.get("checkpoint")),
+        ))
