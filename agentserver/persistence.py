@@ -94,3 +94,16 @@ async def get_store():
 def setup():
     """Create the checkpointer's and store's tables (called by migrate and at startup)."""
     runtime.call(_ensure())
+
+
+async def _close():
+    closers = _state.pop("closers", [])
+    _state.clear()
+    for close in closers:
+        await close()
+
+
+def close():
+    """Close the checkpointer's and store's connections (tests, shutdown)."""
+    if _state:
+        runtime.call(_close())

@@ -88,6 +88,15 @@ class LiveServer:
                 self.proc.kill()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_checkpointer_connections():
+    """In-process tests open the checkpointer on the test database; close it before teardown drops it."""
+    yield
+    from agentserver import persistence
+
+    persistence.close()
+
+
 @pytest.fixture(scope="session")
 def agent_server():
     data_dir = Path(tempfile.mkdtemp(prefix="agentserver-live-"))

@@ -80,3 +80,20 @@ async def test_thread_stream_errors(ahttp):
     response = await ahttp.get(f"/threads/{thread_id}/stream", headers={"Last-Event-ID": "abc"})
     assert response.status_code == 422
     assert (await ahttp.get("/threads/nope/stream")).status_code == 422
+
+
+async def test_state_update_frame_reaches_the_thread_stream(ahttp, base_url):
+    thread_id = await make_thread(ahttp)
+
+    def got_update(frames):
+        return any(e == "state_update" for e, _, _ in frames)
+
+    reader = asyncio.create_task(read_thread_stream(base_url, thread_id, params={"stream_modes": "state_update"},
+                                                    until=got_update))
+    await asyncio.sleep(0.3)
+    response = await ahttp.post(f"/threads/{thread_id}/state", json={"values": {"counter": 100}})
+    assert response.status_code == 200, response.text
+    frames = await reader
+    (update,) = [d for e, d, _ in frames if e == "state_update"]
+    assert update["thread_id"] == thread_id
+    assert update["state"]["values"]["counter"] == 100
