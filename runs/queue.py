@@ -195,4 +195,5 @@ def settle_temporary_thread(*, run_id, thread_id, detach=False):
         if run.kwargs.get("attached") or run.status in (RunStatus.PENDING, RunStatus.RUNNING):
             return False
         Thread.objects.filter(pk=thread_id, temporary=True).delete()
+        delete_events(thread_id=thread_id)
     return True

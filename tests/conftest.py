@@ -89,12 +89,20 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_checkpointer_connections():
-    """In-process tests open the checkpointer on the test database; close it before teardown drops it."""
+def _close_connections_before_dropping_the_test_database(django_db_setup, django_db_blocker):
+    """In-process tests open the checkpointer and Django's connection pool on the test database;
+    close both before pytest-django drops it (this fixture is torn down before django_db_setup)."""
     yield
+    from django.db import connections
+
     from agentserver import persistence
 
     persistence.close()
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
 
 
 @pytest.fixture(scope="session")
