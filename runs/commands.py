@@ -1,5 +1,5 @@
 """Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel."""
-from agentserver.api.exceptions import ServiceError, _flatten
+from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
 from runs.serializers import RunCreateSerializer
 from threads.models import Thread
@@ -25,7 +25,7 @@ def _start(thread, params):
     payload = {"stream_mode": V2_STREAM_MODES, **params}
     serializer = RunCreateSerializer(data=payload)
     if not serializer.is_valid():
-        raise CommandError("invalid_argument", _flatten(serializer.errors))
+        raise CommandError("invalid_argument", flatten_errors(serializer.errors))
     try:
         run = services.create_run(payload=dict(serializer.validated_data), thread_id=thread.pk)
     except ServiceError as exc:

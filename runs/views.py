@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentserver.api.exceptions import InvalidInput
+from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
 from agentserver.api.fields import require_object, uuid_or_422
 from runs import selectors, services
 from runs.models import RunStatus
@@ -89,8 +89,6 @@ class BulkCancelView(APIView):
         action = request.query_params.get("action", "interrupt")
         cancelled = services.cancel_runs(**params.validated_data, action=action)
         if not cancelled:
-            from agentserver.api.exceptions import NotFound
-
             raise NotFound("No runs found to cancel.")
         return Response(status=204)
 
@@ -109,9 +107,7 @@ class BatchRunsView(APIView):
         for index, item in enumerate(request.data):
             serializer = RunCreateSerializer(data=item if isinstance(item, dict) else None)
             if not serializer.is_valid():
-                from agentserver.api.exceptions import _flatten
-
-                raise InvalidInput(f"[{index}] {_flatten(serializer.errors)}")
+                raise InvalidInput(f"[{index}] {flatten_errors(serializer.errors)}")
             payloads.append(dict(serializer.validated_data))
         runs = [services.create_run(payload=payload, thread_id=None) for payload in payloads]
         return Response(RunSerializer(runs, many=True).data)

@@ -39,19 +39,19 @@ class InvalidInput(ServiceError):
     status_code = 422
 
 
-def _flatten(detail, prefix=""):
+def flatten_errors(detail, prefix=""):
     """Turn DRF's nested validation errors into one readable line naming each field."""
     if isinstance(detail, dict):
         parts = []
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "non_field_errors":
-                parts.append(_flatten(value, prefix))
+                parts.append(flatten_errors(value, prefix))
             else:
-                parts.append(_flatten(value, name))
+                parts.append(flatten_errors(value, name))
         return "; ".join(p for p in parts if p)
     if isinstance(detail, list):
-        items = [_flatten(item, prefix) for item in detail]
+        items = [flatten_errors(item, prefix) for item in detail]
         if all(isinstance(item, str) for item in detail) and prefix:
             return f"{prefix}: {' '.join(str(i) for i in detail)}"
         return "; ".join(i for i in items if i)
@@ -85,7 +85,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ParseError):
         return Response({"detail": "Invalid JSON in request body"}, status=422)
     if isinstance(exc, exceptions.ValidationError):
-        return Response({"detail": _flatten(exc.detail)}, status=422)
+        return Response({"detail": flatten_errors(exc.detail)}, status=422)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return Response({"detail": "Method Not Allowed"}, status=405)
     if isinstance(exc, exceptions.NotFound):

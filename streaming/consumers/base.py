@@ -17,7 +17,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from agentserver import serde
-from agentserver.api.exceptions import InvalidInput, ServiceError, _flatten, unavailable_detail
+from agentserver.api.exceptions import InvalidInput, ServiceError, flatten_errors, unavailable_detail
 from agentserver.conf import agent_settings
 from streaming import sse
 
@@ -218,7 +218,7 @@ class StreamConsumer(AsyncConsumer):
     def validate(self, serializer_class, data):
         serializer = serializer_class(data=data)
         if not serializer.is_valid():
-            raise InvalidInput(_flatten(serializer.errors))
+            raise InvalidInput(flatten_errors(serializer.errors))
         return serializer.validated_data
 
     async def _respond(self, body):
@@ -228,7 +228,7 @@ class StreamConsumer(AsyncConsumer):
             raise
         except (ServiceError, serializers.ValidationError) as exc:
             if not self.headers_sent:
-                detail = exc.detail if isinstance(exc, ServiceError) else _flatten(exc.detail)
+                detail = exc.detail if isinstance(exc, ServiceError) else flatten_errors(exc.detail)
                 await self.send_json(getattr(exc, "status_code", 422), {"detail": detail})
         except Exception as exc:  # noqa: BLE001
             unavailable = unavailable_detail(exc)
