@@ -1,27 +1,8 @@
 from django.db import models
-from django.db.models import F, JSONField, Value
-from django.db.models.fields.json import HasKey, KeyTransform
 from django.utils import timezone
 
 from agentserver.ids import uuid7
-
-
-def json_contains(field, subset):
-    """Lookups matching rows whose JSON ``field`` contains ``subset`` (Postgres ``@>`` on objects).
-
-    Built from key transforms so that it works on SQLite too (which has no ``contains`` for JSON)
-    and so that keys containing ``__`` are not mistaken for lookups. Nested objects are matched
-    key by key; any other value (scalar, list, null) must be equal."""
-    lookups = []
-    for key, value in subset.items():
-        path = KeyTransform(str(key), field)
-        if isinstance(value, dict) and value:
-            lookups.extend(json_contains(path, value))
-        elif isinstance(value, dict):
-            lookups.append(HasKey(F(field) if isinstance(field, str) else field, str(key)))
-        else:
-            lookups.append(path.get_lookup("exact")(path, Value(value, output_field=JSONField())))
-    return lookups
+from agentserver.jsonfilters import json_contains
 
 
 class AssistantQuerySet(models.QuerySet):

@@ -1,8 +1,7 @@
-from django.db import connection, models
-from django.db.models import F, JSONField, Value
-from django.db.models.fields.json import HasKey, KeyTransform
+from django.db import models
 
 from agentserver.ids import uuid7
+from agentserver.jsonfilters import json_contains
 
 
 class ThreadStatus(models.TextChoices):
@@ -10,26 +9,6 @@ class ThreadStatus(models.TextChoices):
     BUSY = "busy"
     INTERRUPTED = "interrupted"
     ERROR = "error"
-
-
-def json_contains(field, subset):
-    """Lookups matching rows whose JSON ``field`` contains the object ``subset``.
-
-    PostgreSQL uses ``@>``. Elsewhere (SQLite has no JSON ``contains``) the subset is matched key by
-    key through key transforms: nested objects recursively, any other value (scalar, list, null) by
-    equality."""
-    if connection.vendor == "postgresql" and isinstance(field, str):
-        return [models.Q(**{f"{field}__contains": subset})]
-    lookups = []
-    for key, value in subset.items():
-        path = KeyTransform(str(key), field)
-        if isinstance(value, dict) and value:
-            lookups.extend(json_contains(path, value))
-        elif isinstance(value, dict):
-            lookups.append(HasKey(F(field) if isinstance(field, str) else field, str(key)))
-        else:
-            lookups.append(path.get_lookup("exact")(path, Value(value, output_field=JSONField())))
-    return lookups
 
 
 class ThreadQuerySet(models.QuerySet):
