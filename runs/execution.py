@@ -158,13 +158,13 @@ class RunOutcome:
 async def execute(run, *, control):
     """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
     writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
+    writer.emit("metadata", {"run_id": str(run.run_id), "attempt": run.attempt})
     config = build_config(run)
     outcome = RunOutcome()
     checkpoint_before, written_by = await latest_checkpoint(run.thread_id)
     resume = run.attempt > 1 and written_by == str(run.run_id)
 
     async def body():
-        writer.emit("metadata", {"run_id": str(run.run_id), "attempt": run.attempt})
         cp, store = await persistence.get_checkpointer(), await persistence.get_store()
         async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
             await stream_graph(graph, run, config, writer, resume=resume)

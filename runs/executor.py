@@ -50,8 +50,19 @@ class Executor:
     def wake(self):
         self._wake.set()
 
+    def deliver_threadsafe(self, message):
+        """A wake-up or cancel from this process, handled without a channel-layer round trip."""
+        self.loop.call_soon_threadsafe(self.handle, message)
+
+    def handle(self, message):
+        if message.get("type") == "run.wakeup":
+            self.wake()
+        elif message.get("type") == "run.cancel":
+            self.cancel_local(message.get("run_id"), message.get("action") or "interrupt")
+
     async def start(self):
         await persistence.get_checkpointer()
+        self.loop = asyncio.get_running_loop()
         layer = get_channel_layer()
         self.channel = await layer.new_channel()
         await layer.group_add(notify.WORKERS_GROUP, self.channel)
@@ -70,10 +81,7 @@ class Executor:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            if message.get("type") == "run.wakeup":
-                self.wake()
-            elif message.get("type") == "run.cancel":
-                self.cancel_local(message.get("run_id"), message.get("action") or "interrupt")
+            self.handle(message)
 
     def cancel_local(self, run_id, action):
         control = self.running.get(str(run_id))

@@ -78,6 +78,12 @@ async def aworkers(message):
 
 
 def workers(message):
+    """Wake or instruct every executor; the one in this process (if any) is told directly."""
+    from runs.executor import get_executor
+
+    executor = get_executor()
+    if executor is not None:
+        executor.deliver_threadsafe(message)
     _send_sync(aworkers(message))
 
 
