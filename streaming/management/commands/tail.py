@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.cli import compact, format_event, parse_id, terminal_width
+from runs.cli import compact, format_event, parse_id, plain, terminal_width
 from streaming import selectors
 from streaming.tailing import follow_run, follow_thread
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
 
         status, _ = follow_run(run_id=run_id, after=after, on_rows=on_rows, follow=follow)
         if follow:
-            self.stderr.write(f"run {run_id} {'ended ' + status if status else 'no longer exists'}")
+            self.stderr.write(f"run {run_id} {'ended ' + status if status else 'no longer exists'}", plain)
 
     def _tail_thread(self, thread_id, options, follow):
         head = selectors.thread_head(thread_id=thread_id)

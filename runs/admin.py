@@ -1,0 +1,249 @@
+"""Admin of runs: a fast, read-only list and detail page, the run's events, and cancel.
+
+Everything that changes a run goes through ``runs.services`` (the functions the API uses): cancel
+through ``cancel_runs`` (via ``runs.admin_actions``), delete through ``delete_run``.
+"""
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from agentserver.api.exceptions import ServiceError
+from agentserver.ids import parse_uuid
+from runs import services
+from runs.admin_actions import ACTIONS, cancel_with_report
+from runs.admin_display import admin_link, pretty_json, pretty_json_text, run_duration
+from runs.models import FINISHED_STATUSES, Run, RunStatus
+
+EVENTS_PER_PAGE = 50
+REFRESH_SECONDS = 2
+MAX_MESSAGE_LINES = 20
+STATUS_COLORS = {
+    "pending": "#777", "running": "#1f6feb", "success": "#1a7f37", "error": "#cf222e",
+    "interrupted": "#9a6700", "timeout": "#cf222e",
+}
+
+
+class GraphFilter(admin.SimpleListFilter):
+    """Graphs of langgraph.json and of the assistants table (small), not a DISTINCT over every run."""
+
+    title = "graph"
+    parameter_name = "graph"
+
+    def lookups(self, request, model_admin):
+        from agentserver.graphs import GraphConfigError, registry
+        from assistants.models import Assistant
+
+        graphs = set(Assistant.objects.values_list("graph_id", flat=True).distinct())
+        try:
+            graphs.update(registry.graph_ids())
+        except GraphConfigError:
+            pass
+        if self.value():
+            graphs.add(self.value())
+        return [(graph_id, graph_id) for graph_id in sorted(graphs)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(graph_id=self.value()) if self.value() else queryset
+
+
+def status_badge(status):
+    color = STATUS_COLORS.get(status, "#777")
+    return format_html('<strong style="color: {}">{}</strong>', color, status)
+
+
+def report_cancel(request, report):
+    """Turn a CancelReport into admin messages: a summary, then one line per run (capped)."""
+    level = messages.SUCCESS if report.cancelled else messages.WARNING
+    messages.add_message(request, level, f"Cancel ({report.action}): {report.summary()}.")
+    lines = report.lines()
+    for line in lines[:MAX_MESSAGE_LINES]:
+        messages.add_message(request, messages.INFO, line)
+    if len(lines) > MAX_MESSAGE_LINES:
+        messages.add_message(request, messages.INFO, f"… and {len(lines) - MAX_MESSAGE_LINES} more runs.")
+
+
+def _cancel_action(action):
+    def cancel(modeladmin, request, queryset):
+        report = cancel_with_report(run_ids=list(queryset.values_list("pk", flat=True)), action=action)
+        report_cancel(request, report)
+
+    cancel.__name__ = f"cancel_{action}"
+    cancel.short_description = f"Cancel selected runs ({action})"
+    cancel.allowed_permissions = ("cancel",)
+    return cancel
+
+
+class JSONFieldsMixin:
+    """Read-only pretty renderings of the run's JSON (top-level and inside ``kwargs``)."""
+
+    @admin.display(description="input")
+    def input_json(self, obj):
+        return pretty_json(obj.kwargs.get("input"))
+
+    @admin.display(description="command")
+    def command_json(self, obj):
+        return pretty_json(obj.kwargs.get("command"))
+
+    @admin.display(description="config")
+    def config_json(self, obj):
+        return pretty_json(obj.kwargs.get("config") or {})
+
+    @admin.display(description="context")
+    def context_json(self, obj):
+        return pretty_json(obj.kwargs.get("context") or {})
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+    @admin.display(description="error")
+    def error_json(self, obj):
+        return pretty_json(obj.error) if obj.error is not None else "-"
+
+    @admin.display(description="output")
+    def output_json(self, obj):
+        return pretty_json(obj.output) if obj.output is not None else "-"
+
+    @admin.display(description="all kwargs")
+    def kwargs_json(self, obj):
+        return pretty_json(obj.kwargs)
+
+    @admin.display(description="stream mode")
+    def stream_mode(self, obj):
+        return ", ".join(obj.stream_modes)
+
+
+@admin.register(Run)
+class RunAdmin(JSONFieldsMixin, admin.ModelAdmin):
+    list_display = ("run_id", "status_display", "graph_id", "thread_display", "created_at", "updated_at", "duration")
+    list_filter = ("status", GraphFilter, ("created_at", DateFieldListFilter))
+    # The real search is get_search_results (by id through the indexes, else metadata text).
+    search_fields = ("=run_id",)
+    search_help_text = "A run, thread or assistant id; any other text is searched in the metadata."
+    ordering = ("-created_at",)
+    list_select_related = ()
+    show_full_result_count = False
+    list_per_page = 50
+    actions = [_cancel_action(action) for action in ACTIONS]
+    fieldsets = (
+        ("Run", {"fields": ("run_id", "status_display", "graph_id", "assistant_display", "thread_display",
+                            "multitask_strategy", "stream_mode")}),
+        ("Timing", {"fields": ("created_at", "updated_at", "started_at", "ended_at", "duration", "attempt",
+                               "worker_id", "lease_expires_at", "cancel_action")}),
+        ("Input", {"fields": ("input_json", "command_json", "config_json", "context_json", "metadata_json")}),
+        ("Outcome", {"fields": ("error_json", "output_json")}),
+        ("Everything the run was created with", {"classes": ("collapse",), "fields": ("kwargs_json",)}),
+    )
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    # --- columns ---------------------------------------------------------------------------
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="thread")
+    def thread_display(self, obj):
+        return admin_link("threads.thread", obj.thread_id)
+
+    @admin.display(description="assistant")
+    def assistant_display(self, obj):
+        return admin_link("assistants.assistant", obj.assistant_id)
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        return run_duration(obj)
+
+    # --- search ----------------------------------------------------------------------------
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        uid = parse_uuid(term)
+        if uid is not None:
+            return queryset.filter(Q(run_id=uid) | Q(thread_id=uid) | Q(assistant_id=uid)), False
+        return queryset.filter(Q(metadata__icontains=term) | Q(graph_id=term)), False
+
+    # --- permissions: runs are created by the API/`manage.py run`, never edited by hand -----
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("runs.change_run")
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status not in FINISHED_STATUSES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.delete_run(thread_id=obj.thread_id, run_id=obj.run_id)
+
+    def delete_queryset(self, request, queryset):
+        skipped = 0
+        for thread_id, run_id in queryset.values_list("thread_id", "run_id"):
+            try:
+                services.delete_run(thread_id=thread_id, run_id=run_id)
+            except ServiceError:
+                skipped += 1
+        if skipped:
+            messages.warning(request, f"{skipped} active run(s) were not deleted; cancel them first.")
+
+    # --- detail page: events, auto-refresh, cancel button ---------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        extra = [path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                      name="%s_%s_cancel" % info)]
+        return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = Run.objects.filter(pk=parse_uuid(object_id)).only("run_id", "status", "thread_id").first()
+        if run is not None:
+            extra_context = {**(extra_context or {}), **self._detail_context(request, run)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _detail_context(self, request, run):
+        active = run.status in (RunStatus.PENDING, RunStatus.RUNNING)
+        return {
+            "run_active": active,
+            "refresh_seconds": REFRESH_SECONDS,
+            "can_cancel": active and self.has_cancel_permission(request),
+            "cancel_url": reverse("admin:runs_run_cancel", args=[run.pk]),
+            "events_page": self._events_page(request, run, active),
+            "events_changelist_url": reverse("admin:streaming_event_changelist") + f"?run={run.pk}",
+        }
+
+    def _events_page(self, request, run, active):
+        from streaming.models import Event
+
+        rows = Event.objects.filter(run_id=run.pk).order_by("seq").values_list("seq", "event", "data", "created_at")
+        paginator = Paginator(rows, EVENTS_PER_PAGE)
+        wanted = request.GET.get("events_page") or (paginator.num_pages if active else 1)
+        page = paginator.get_page(wanted)
+        page.rendered = [
+            {"seq": seq, "event": event, "created_at": created_at, "data": pretty_json_text(data)}
+            for seq, event, data, created_at in page.object_list
+        ]
+        return page
+
+    def cancel_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        action = request.POST.get("action", "interrupt")
+        run_id = parse_uuid(object_id)
+        if action not in ACTIONS or run_id is None:
+            messages.error(request, f"Cannot cancel: action must be one of {', '.join(ACTIONS)}.")
+            return HttpResponseRedirect(reverse("admin:runs_run_changelist"))
+        report_cancel(request, cancel_with_report(run_ids=[run_id], action=action))
+        if Run.objects.filter(pk=run_id).exists():
+            return HttpResponseRedirect(reverse("admin:runs_run_change", args=[run_id]))
+        return HttpResponseRedirect(reverse("admin:runs_run_changelist"))

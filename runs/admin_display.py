@@ -1,0 +1,51 @@
+"""Rendering helpers shared by the admins of runs, threads, assistants and events."""
+import json
+
+from django.urls import reverse
+from django.utils.html import format_html
+
+from runs.cli import fmt_duration
+
+# Larger JSON documents are cut in the admin (the full value stays available through the API).
+MAX_JSON_CHARS = 20_000
+JSON_STYLE = "white-space: pre-wrap; word-break: break-word; margin: 0; max-height: 40em; overflow: auto"
+
+
+def _pretty_text(value):
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    if len(text) > MAX_JSON_CHARS:
+        text = text[:MAX_JSON_CHARS] + f"\n… ({len(text) - MAX_JSON_CHARS} more characters)"
+    return text
+
+
+def pretty_json(value):
+    """A read-only, escaped, indented rendering of a JSON value."""
+    return format_html('<pre class="agentserver-json" style="{}">{}</pre>', JSON_STYLE, _pretty_text(value))
+
+
+def pretty_json_text(text):
+    """As ``pretty_json`` for JSON stored as text (an event's ``data``); bad JSON is shown as is."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return format_html('<pre class="agentserver-json" style="{}">{}</pre>', JSON_STYLE, text)
+    return pretty_json(value)
+
+
+def short_json(value, width=80):
+    """One line of compact JSON for list pages."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def admin_link(model_label, pk, text=None):
+    """A link to the admin change page of ``model_label`` ("runs.run") object ``pk``."""
+    if pk is None:
+        return "-"
+    app_label, model_name = model_label.split(".")
+    url = reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, text or pk)
+
+
+def run_duration(run):
+    return fmt_duration(run.started_at, run.ended_at)

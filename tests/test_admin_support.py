@@ -1,0 +1,120 @@
+"""Factories and fixtures shared by the admin and management-command tests (no tests here).
+
+Rows are written with the ORM for speed where a test only needs data to look at; anything that
+executes goes through ``runs.services.create_run`` and the in-process executor.
+"""
+import time
+import uuid
+from datetime import timedelta
+
+import orjson
+import pytest
+from django.utils import timezone
+
+from runs.models import Run, RunStatus
+from streaming.models import Event
+from threads.models import Thread
+
+SLOW_INPUT = {"n": 50, "delay": 0.05}
+
+
+def make_thread(**fields):
+    return Thread.objects.create(**fields)
+
+
+def make_run(thread=None, *, status=RunStatus.SUCCESS, graph_id="steps", metadata=None, kwargs=None,
+             error=None, output=None, age=None, ended_age=None):
+    """A run row as the executor leaves it; ``age`` backdates created_at (and ended_at)."""
+    thread = thread or make_thread(metadata={"graph_id": graph_id})
+    now = timezone.now()
+    finished = status not in (RunStatus.PENDING, RunStatus.RUNNING)
+    run = Run.objects.create(
+        thread=thread, assistant_id=uuid.uuid4(), graph_id=graph_id, status=status, metadata=metadata or {},
+        kwargs=kwargs or {"input": {}, "config": {}, "context": {}, "stream_mode": ["values"]},
+        available_at=now, started_at=None if status == RunStatus.PENDING else now,
+        ended_at=now if finished else None, error=error, output=output,
+    )
+    if age is not None or ended_age is not None:
+        created = now - (age if age is not None else ended_age)
+        ended = now - (ended_age if ended_age is not None else age) if finished else None
+        Run.objects.filter(pk=run.pk).update(created_at=created, updated_at=ended or created,
+                                             started_at=created, ended_at=ended)
+        run.refresh_from_db()
+    return run
+
+
+def make_events(run, count, *, event="custom", start=1, age=None):
+    """``count`` run events with dense seq (and thread_seq taken from the thread's counter)."""
+    thread = Thread.objects.get(pk=run.thread_id)
+    rows = [
+        Event(thread_id=run.thread_id, run_id=run.run_id, seq=start + i, thread_seq=thread.event_seq + 1 + i,
+              event=event, data=orjson.dumps({"tick": start + i - 1}).decode())
+        for i in range(count)
+    ]
+    Event.objects.bulk_create(rows)
+    Thread.objects.filter(pk=thread.pk).update(event_seq=thread.event_seq + count)
+    if age is not None:
+        Event.objects.filter(run_id=run.run_id).update(created_at=timezone.now() - age)
+    return rows
+
+
+def wait_for(predicate, *, timeout=20.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_status(run_id):
+    return Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+
+
+def start_slow_run(*, thread_id=None, **input_overrides):
+    """Create a run of the ``slow`` test graph through the services and wait until it executes."""
+    from runs.serializers import RunCreateSerializer
+    from runs.services import create_run
+
+    body = {"assistant_id": "slow", "input": {**SLOW_INPUT, **input_overrides}, "stream_mode": ["custom"],
+            "if_not_exists": "create"}
+    serializer = RunCreateSerializer(data=body)
+    assert serializer.is_valid(), serializer.errors
+    run = create_run(payload=dict(serializer.validated_data), thread_id=thread_id or uuid.uuid4())
+    wait_for(lambda: run_status(run.run_id) == RunStatus.RUNNING, what="the run to start")
+    return run
+
+
+@pytest.fixture(scope="session")
+def _stop_executor_at_exit():
+    """Stop the in-process executor when the session ends (it would poll a dropped database)."""
+    yield
+    from agentserver import runtime
+    from runs.executor import get_executor
+
+    executor = get_executor()
+    if executor is not None and not executor._stopping:
+        runtime.call(executor.shutdown(grace=0), timeout=30)
+
+
+@pytest.fixture
+def live_executor(_stop_executor_at_exit, transactional_db):
+    """The in-process executor on the runtime loop (idempotent), with the system assistants."""
+    from agentserver.lifespan import start_server_process
+    from assistants.services import sync_system_assistants
+
+    start_server_process()
+    sync_system_assistants()
+    yield
+    # Leave no run executing into the next test's (flushed) database.
+    active = list(Run.objects.active().values_list("run_id", flat=True))
+    if active:
+        from runs.services import cancel_runs
+
+        cancel_runs(run_ids=active, action="interrupt")
+        wait_for(lambda: not Run.objects.active().exists(), what="active runs to stop")
+
+
+def old(days):
+    return timedelta(days=days)

@@ -1,0 +1,168 @@
+"""Admin of threads: status, metadata and latest run in the list; state and runs on the detail page.
+
+Threads are read-only here (they change through runs and the API); deleting one goes through
+``threads.services`` so that its runs are cancelled and its events and checkpoints removed too.
+"""
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.db.models import OuterRef, Q, Subquery
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from agentserver.ids import parse_uuid
+from runs.admin import status_badge
+from runs.admin_actions import cancel_matching
+from runs.admin_display import admin_link, pretty_json, run_duration, short_json
+from runs.models import Run
+from threads import services
+from threads.models import Thread
+
+INLINE_RUNS = 20
+
+
+class LatestRunsFormSet(BaseInlineFormSet):
+    """Only the thread's latest runs (a thread may have thousands)."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset().order_by("-created_at")[:INLINE_RUNS]
+        return self._latest
+
+
+class RunInline(admin.TabularInline):
+    model = Run
+    formset = LatestRunsFormSet
+    fields = ("run_display", "status_display", "graph_id", "created_at", "duration")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = f"runs (latest {INLINE_RUNS})"
+
+    @admin.display(description="run")
+    def run_display(self, obj):
+        return admin_link("runs.run", obj.run_id)
+
+    @admin.display(description="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        return run_duration(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Cancel the active runs of selected threads (interrupt)", permissions=("cancel",))
+def cancel_thread_runs(modeladmin, request, queryset):
+    cancelled = []
+    for thread_id in queryset.values_list("pk", flat=True):
+        cancelled += cancel_matching(thread_id=thread_id, action="interrupt").cancelled_ids
+    if cancelled:
+        messages.success(request, f"Cancel requested for {len(cancelled)} run(s): {', '.join(map(str, cancelled[:20]))}")
+    else:
+        messages.warning(request, "The selected threads have no active runs.")
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    list_display = ("thread_id", "status_display", "metadata_preview", "latest_run", "created_at", "updated_at", "temporary")
+    list_filter = ("status", "temporary", ("created_at", DateFieldListFilter))
+    search_fields = ("=thread_id",)
+    search_help_text = "A thread id; any other text is searched in the metadata."
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    list_per_page = 50
+    actions = [cancel_thread_runs]
+    inlines = [RunInline]
+    fieldsets = (
+        ("Thread", {"fields": ("thread_id", "status_display", "temporary", "created_at", "updated_at",
+                               "state_updated_at", "active_run", "event_seq", "all_runs")}),
+        ("State", {"fields": ("values_json", "interrupts_json", "error_json")}),
+        ("Metadata and config", {"fields": ("metadata_json", "config_json")}),
+    )
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    def get_queryset(self, request):
+        latest = Run.objects.filter(thread_id=OuterRef("pk")).order_by("-created_at")
+        return super().get_queryset(request).annotate(
+            latest_run_id=Subquery(latest.values("run_id")[:1]),
+            latest_run_status=Subquery(latest.values("status")[:1]),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        uid = parse_uuid(term)
+        if uid is not None:
+            return queryset.filter(pk=uid), False
+        return queryset.filter(Q(metadata__icontains=term)), False
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="metadata")
+    def metadata_preview(self, obj):
+        return short_json(obj.metadata, 60)
+
+    @admin.display(description="latest run")
+    def latest_run(self, obj):
+        if not obj.latest_run_id:
+            return "-"
+        return format_html("{} {}", admin_link("runs.run", obj.latest_run_id, str(obj.latest_run_id)[:13] + "…"),
+                           status_badge(obj.latest_run_status))
+
+    @admin.display(description="active run")
+    def active_run(self, obj):
+        return admin_link("runs.run", obj.active_run_id) if obj.active_run_id else "-"
+
+    @admin.display(description="runs")
+    def all_runs(self, obj):
+        url = reverse("admin:runs_run_changelist") + f"?q={obj.thread_id}"
+        return format_html('<a href="{}">all runs of this thread</a>', url)
+
+    @admin.display(description="values")
+    def values_json(self, obj):
+        return pretty_json(obj.values)
+
+    @admin.display(description="interrupts")
+    def interrupts_json(self, obj):
+        return pretty_json(obj.interrupts)
+
+    @admin.display(description="error")
+    def error_json(self, obj):
+        return pretty_json(obj.error) if obj.error is not None else "-"
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+    @admin.display(description="config")
+    def config_json(self, obj):
+        return pretty_json(obj.config)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("runs.change_run")
+
+    def delete_model(self, request, obj):
+        services.delete_thread(thread_id=obj.thread_id)
+
+    def delete_queryset(self, request, queryset):
+        services.prune_threads(thread_ids=list(queryset.values_list("pk", flat=True)), strategy="delete")
