@@ -39,7 +39,9 @@ class Control:
 
 
 class Executor:
-    def __init__(self, *, concurrency=None, worker_id=None):
+    def __init__(self, *, concurrency=None, worker_id=None, only_run_ids=None):
+        # only_run_ids: a short-lived executor (manage.py run) that must not take other runs.
+        self.only_run_ids = set(only_run_ids) if only_run_ids else None
         self.concurrency = concurrency or agent_settings.WORKER_CONCURRENCY
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.running = {}
@@ -99,7 +101,7 @@ class Executor:
             if free <= 0 or self._stopping:
                 continue
             try:
-                claimed = await _db(queue.claim_runs)(worker_id=self.worker_id, limit=free)
+                claimed = await _db(queue.claim_runs)(worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids)
             except Exception:  # noqa: BLE001 - database briefly unavailable: try again later
                 logger.warning("claiming runs failed", exc_info=True)
                 await asyncio.sleep(1)
@@ -144,7 +146,7 @@ class Executor:
                 flagged = await _db(queue.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
                 for run_id, action in flagged.items():
                     self.cancel_local(run_id, action)
-                if ticks % max(1, int(agent_settings.LEASE_SECONDS / 3)) == 0:
+                if self.only_run_ids is None and ticks % max(1, int(agent_settings.LEASE_SECONDS / 3)) == 0:
                     retried, failed = await _db(queue.recover_expired)(worker_id=self.worker_id)
                     for run_id, thread_id in failed:
                         await notify.arun_finished(thread_id=thread_id, run_id=run_id, status="error")

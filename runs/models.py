@@ -62,6 +62,7 @@ class Run(models.Model):
             models.Index(fields=["status", "available_at"], name="run_status_available"),
             models.Index(fields=["thread", "status"], name="run_thread_status"),
             models.Index(fields=["thread", "-created_at"], name="run_thread_created"),
+            models.Index(fields=["status", "ended_at"], name="run_status_ended"),
         ]
 
     def __str__(self):

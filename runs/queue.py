@@ -57,14 +57,14 @@ def _try_claim(run_id, thread_id, worker_id):
     return True
 
 
-def claim_runs(*, worker_id, limit):
-    """Claim up to ``limit`` runs, oldest first, at most one per thread. Returns ClaimedRun list."""
+def claim_runs(*, worker_id, limit, run_ids=None):
+    """Claim up to ``limit`` runs (among ``run_ids`` if given), oldest first, at most one per thread."""
     if limit <= 0:
         return []
-    candidates = (
-        Run.objects.pending().filter(available_at__lte=timezone.now(), thread__active_run_id__isnull=True)
-        .order_by("created_at").values_list("run_id", "thread_id")[: limit * 4]
-    )
+    candidates = Run.objects.pending().filter(available_at__lte=timezone.now(), thread__active_run_id__isnull=True)
+    if run_ids is not None:
+        candidates = candidates.filter(run_id__in=list(run_ids))
+    candidates = candidates.order_by("created_at").values_list("run_id", "thread_id")[: limit * 4]
     claimed, seen_threads = [], set()
     for run_id, thread_id in candidates:
         if thread_id in seen_threads:

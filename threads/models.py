@@ -47,6 +47,7 @@ class Thread(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["temporary", "updated_at"], name="thread_temporary_updated")]
 
     def __str__(self):
         return str(self.thread_id)

@@ -82,9 +82,10 @@ class Command(BaseCommand):
         thread_id = parse_id(options["thread"], option="--thread") if options["thread"] else uuid7()
         payload = validate(build_payload(options))
         self._check_thread(options, thread_id)
-        started_here = self._start_executor()
+        self._prepare()
+        run = self._create(payload, thread_id)
+        started_here = self._start_executor(run.run_id)
         try:
-            run = self._create(payload, thread_id)
             status = self._follow(run, options)
         finally:
             if started_here:
@@ -98,19 +99,26 @@ class Command(BaseCommand):
         if options["thread"] and not options["create_thread"] and not Thread.objects.filter(pk=thread_id).exists():
             raise CommandError(f"thread {thread_id} not found (add --create-thread to create it)")
 
-    def _start_executor(self):
-        """Start this process's executor (embedded mode); True when this call started it."""
-        from agentserver.lifespan import start_server_process
+    def _prepare(self):
+        from agentserver import persistence
         from assistants.services import sync_system_assistants
-        from runs.executor import get_executor
 
-        before = get_executor()
         try:
-            start_server_process()
             sync_system_assistants()
         except GraphConfigError as exc:
             raise CommandError(str(exc)) from exc
-        return before is None and get_executor() is not None
+        persistence.setup()
+
+    def _start_executor(self, run_id):
+        """Embedded mode: an executor in this process that runs only this run. True when started here."""
+        from agentserver import runtime
+        from agentserver.conf import agent_settings
+        from runs.executor import get_executor, start_executor
+
+        if agent_settings.EXECUTOR != "embedded" or get_executor() is not None:
+            return False
+        runtime.call(start_executor(only_run_ids={run_id}))
+        return True
 
     def _stop_executor(self):
         """Hand back any other run this short-lived executor claimed, so nothing waits on a lease."""
