@@ -187,8 +187,14 @@ async def test_redis_restart_loses_no_run(cluster):
     before = await create_run(a, "slow", {"n": 10, "delay": 0.05})
     cluster.redis.kill()
     cluster.redis.wait()
+    async with httpx.AsyncClient(base_url=b, timeout=30) as client:
+        health = await client.get("/ok")
+    assert health.status_code == 500
+    assert health.json()["services"]["redis"]["ok"] is False and "redis" in health.json()["detail"]
     during = await create_run(b, "steps", {})
     cluster.start_redis()
     after = await create_run(a, "steps", {})
     for thread_id, run_id in (before, during, after):
         assert await wait_for(a, thread_id, run_id, {"success", "error"}, timeout=30) == "success"
+    async with httpx.AsyncClient(base_url=b, timeout=30) as client:
+        assert (await client.get("/ok")).status_code == 200
