@@ -5,7 +5,7 @@ import logging
 from langgraph.types import Command, Send
 
 import langgraph.version
-from agentserver import persistence, serde
+from agentserver import persistence
 from agentserver.db import db
 from agentserver.graphs import registry
 from runs import queue
@@ -106,24 +106,16 @@ async def stream_graph(graph, run, config, writer, *, resume=False):
         writer.emit("events", event)
 
 
-def _interrupts_of(state):
-    found = {}
-    for task in state.tasks:
-        if task.interrupts:
-            found[task.id] = [{"id": i.id, "value": i.value} for i in task.interrupts]
-    return serde.to_jsonable(found)
-
-
 async def final_state(graph_id, config):
-    """The thread's values and interrupts after the run, and the status the thread should take."""
+    """The thread's values and interrupts after the run, and whether it waits for input."""
+    from threads.snapshots import snapshot_json, thread_mirror
+
     cp, store = await persistence.get_checkpointer(), await persistence.get_store()
     state_config = {"configurable": {"thread_id": config["configurable"]["thread_id"], "checkpoint_ns": ""}}
     async with registry.graph(graph_id, config=config, checkpointer=cp, store=store) as graph:
         state = await graph.aget_state(state_config)
-    values = serde.to_jsonable(state.values) if state.values is not None else None
-    interrupts = _interrupts_of(state)
-    pending = bool(state.next) or bool(interrupts)
-    return values, interrupts, pending
+    mirror = thread_mirror(snapshot_json(state))
+    return mirror["values"], mirror["interrupts"], mirror["status"] == "interrupted"
 
 
 async def rollback_checkpoints(run, checkpoint_before):
