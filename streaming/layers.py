@@ -7,6 +7,7 @@ the server's loop, so this layer delivers every message onto the receiving chann
 listeners treat messages as wake-ups and read events from the database.
 """
 import asyncio
+import logging
 import random
 import string
 import threading
@@ -14,6 +15,8 @@ import time
 
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
+
+logger = logging.getLogger(__name__)
 
 
 class _Channel:
@@ -106,3 +109,85 @@ class ThreadSafeInMemoryChannelLayer(BaseChannelLayer):
 
     async def close(self):
         pass
+
+
+class HybridChannelLayer(BaseChannelLayer):
+    """Redis for other processes, plus direct in-process delivery for this one (scaled mode).
+
+    Every message goes to local subscribers at once through the thread-safe in-process layer and to
+    the others through Redis (local subscribers then see it twice; listeners de-duplicate by
+    position). Joining a group on Redis can take a round trip or more (the pub/sub layer polls), so it
+    completes in the background; when it does, the channel gets a ``stream.resync`` message so that a
+    listener re-reads the database for anything published in between.
+    """
+
+    extensions = ["groups", "flush"]
+
+    def __init__(self, hosts=None, **kwargs):
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+
+        super().__init__()
+        self.local = ThreadSafeInMemoryChannelLayer()
+        self.remote = RedisPubSubChannelLayer(hosts=hosts, **kwargs)
+        self._remote_receivers = {}
+
+    async def new_channel(self, prefix="specific."):
+        channel = await self.local.new_channel(prefix)
+        # Subscribing on Redis happens in the background (the receive task subscribes first thing).
+        self._remote_receivers[channel] = asyncio.ensure_future(self.remote.receive(channel))
+        return channel
+
+    async def send(self, channel, message):
+        await self.local.send(channel, message)
+        await self.remote.send(channel, message)
+
+    async def receive(self, channel):
+        remote = self._remote_receivers.get(channel)
+        if remote is None:
+            remote = self._remote_receivers[channel] = asyncio.ensure_future(self.remote.receive(channel))
+        local = asyncio.ensure_future(self.local.receive(channel))
+        try:
+            done, _ = await asyncio.wait({local, remote}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            local.cancel()
+            raise
+        if local in done:
+            return local.result()  # a finished remote receive stays queued for the next call
+        local.cancel()
+        del self._remote_receivers[channel]
+        return remote.result()
+
+    async def group_add(self, group, channel):
+        await self.local.group_add(group, channel)
+
+        async def join_remote():
+            try:
+                for _ in range(100):
+                    if channel in self.remote.channels:
+                        break
+                    await asyncio.sleep(0)
+                await self.remote.group_add(group, channel)
+            except Exception as exc:  # noqa: BLE001 - listeners fall back to polling
+                logger.warning("joining %s on Redis failed: %s", group, exc)
+            finally:
+                await self.local.send(channel, {"type": "stream.resync"})
+
+        asyncio.ensure_future(join_remote())
+
+    async def group_discard(self, group, channel):
+        await self.local.group_discard(group, channel)
+        await self.remote.group_discard(group, channel)
+
+    async def group_send(self, group, message):
+        await self.local.group_send(group, message)
+        await self.remote.group_send(group, message)
+
+    def discard_channel(self, channel):
+        self.local.discard_channel(channel)
+        receiver = self._remote_receivers.pop(channel, None)
+        if receiver is not None:
+            receiver.cancel()
+
+    async def flush(self):
+        await self.local.flush()
+        await self.remote.flush()
