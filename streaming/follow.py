@@ -132,5 +132,5 @@ async def wait_run(consumer, *, run_id):
             if message is None:
                 await consumer.idle()
                 break
-            if message["type"] == "stream.end":
+            if message["type"] != "stream.events":  # stream.end, stream.resync: re-check
                 break

@@ -114,6 +114,10 @@ class StreamConsumer(AsyncConsumer):
     async def stream_end(self, message):
         self.inbox.put_nowait(message)
 
+    async def stream_resync(self, message):
+        """The channel layer finished joining a group: re-read the database once."""
+        self.inbox.put_nowait(message)
+
     # --- for subclasses ----------------------------------------------------------------------
     async def respond(self, body):
         raise NotImplementedError
