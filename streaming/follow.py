@@ -18,13 +18,15 @@ def _run_filter(modes):
     return lambda event: event == "error" or sse.mode_of(event) in wanted
 
 
-async def _pump(consumer, *, group, last, read, from_message, emit):
+async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1):
     """Subscribe, replay from the DB, then go live; see the module docstring.
 
     ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
-    returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` sends one row."""
+    returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` sends one row. While idle,
+    the DB is re-read every ``idle_reread`` heartbeat periods (every time while the layer is down)."""
     await consumer.subscribe(group)
     need_read = True
+    idle = 0
     while True:
         if need_read:
             rows, over, full = await read(last)
@@ -39,7 +41,9 @@ async def _pump(consumer, *, group, last, read, from_message, emit):
         message = await consumer.next_message(consumer.heartbeat)
         if message is None:
             await consumer.idle()
-            need_read = True
+            idle += 1
+            if idle >= idle_reread or not consumer.layer_ok:
+                need_read, idle = True, 0
             continue
         rows = from_message(message) if message["type"] == "stream.events" else None
         if not rows or rows[0][0] > last + 1:
@@ -116,8 +120,9 @@ async def follow_thread(consumer, *, thread_id, after, emit):
     async def emit_row(row):
         await emit(*row)
 
+    # Idle threads are many and long-lived: their safety re-read is every 6th heartbeat (30 s).
     await _pump(consumer, group=notify.thread_group(thread_id), last=after, read=read,
-                from_message=from_message, emit=emit_row)
+                from_message=from_message, emit=emit_row, idle_reread=6)
 
 
 async def wait_run(consumer, *, run_id):
