@@ -118,15 +118,24 @@ async def final_state(graph_id, config):
     return mirror["values"], mirror["interrupts"], mirror["status"] == "interrupted"
 
 
-async def rollback_checkpoints(run, checkpoint_before):
-    """Undo what the run wrote to the checkpointer."""
+async def rollback_checkpoints(run):
+    """Undo what the run wrote to the checkpointer: the head goes back to the checkpoint before the
+    run's first one (a copy of it becomes the new head), or the thread's checkpoints go if the run
+    wrote the first of them."""
     cp = await persistence.get_checkpointer()
     thread_id = str(run.thread_id)
-    if checkpoint_before is None:
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    first = None
+    async for saved in cp.alist(config, filter={"run_id": str(run.run_id)}):
+        first = saved  # newest first: the last one is the run's first checkpoint
+    if first is None:
+        return
+    if not first.parent_config:
         await cp.adelete_thread(thread_id)
         return
+    before = first.parent_config["configurable"]["checkpoint_id"]
     store = await persistence.get_store()
-    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_before}}
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": before}}
     async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
         await graph.aupdate_state(config, None, as_node="__copy__")
 
@@ -149,12 +158,14 @@ class RunOutcome:
 
 async def execute(run, *, control):
     """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
+    # The metadata frame was stored with the claim (runs.queue); the writer continues after it.
     writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
-    writer.emit("metadata", {"run_id": str(run.run_id), "attempt": run.attempt})
     config = build_config(run)
     outcome = RunOutcome()
-    checkpoint_before, written_by = await latest_checkpoint(run.thread_id)
-    resume = run.attempt > 1 and written_by == str(run.run_id)
+    resume = False
+    if run.attempt > 1:  # a retry continues from its earlier attempt's checkpoint, if it left one
+        _, written_by = await latest_checkpoint(run.thread_id)
+        resume = written_by == str(run.run_id)
 
     async def body():
         cp, store = await persistence.get_checkpointer(), await persistence.get_store()
@@ -175,13 +186,13 @@ async def execute(run, *, control):
         writer.emit("error", outcome.error)
     await writer.aclose()
     if outcome.cancel_action != "shutdown":
-        await _record(run, config, outcome, checkpoint_before)
+        await _record(run, config, outcome)
     return outcome
 
 
-async def _record(run, config, outcome, checkpoint_before):
+async def _record(run, config, outcome):
     if outcome.cancel_action == "rollback":
-        await rollback_checkpoints(run, checkpoint_before)
+        await rollback_checkpoints(run)
         await db(queue.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status="interrupted")
         return

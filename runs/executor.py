@@ -112,6 +112,9 @@ class Executor:
                 self.wake()
 
     def _start(self, run):
+        loop = asyncio.get_running_loop()
+        if run.metadata_rows:
+            loop.create_task(notify.aevents_stored(thread_id=run.thread_id, run_id=run.run_id, rows=run.metadata_rows))
         control = Control()
         if run.cancel_action:
             control.cancel_action = run.cancel_action

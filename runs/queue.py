@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from agentserver.conf import agent_settings
 from runs.models import Run, RunStatus
-from streaming.services import append_thread_event, delete_events
+from agentserver import serde
+from streaming.services import append_thread_event, delete_events, store_run_events
 from threads.models import Thread, ThreadStatus
 
 
@@ -33,6 +34,8 @@ class ClaimedRun:
     start_seq: int
     temporary: bool
     cancel_action: str = ""
+    # The run's metadata frame, stored with the claim: [(seq, thread_seq, event, data)].
+    metadata_rows: list = None
 
 
 def _lease_until():
@@ -40,12 +43,13 @@ def _lease_until():
 
 
 def _try_claim(run_id, thread_id, worker_id):
+    """Claim one run; in the same transaction store its ``metadata`` frame. Returns ClaimedRun or None."""
     with transaction.atomic():
         got_thread = Thread.objects.filter(pk=thread_id, active_run_id__isnull=True).update(
             active_run_id=run_id, status=ThreadStatus.BUSY, updated_at=timezone.now()
         )
         if not got_thread:
-            return False
+            return None
         now = timezone.now()
         got_run = Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
             status=RunStatus.RUNNING, worker_id=worker_id, lease_expires_at=_lease_until(),
@@ -53,8 +57,14 @@ def _try_claim(run_id, thread_id, worker_id):
         )
         if not got_run:
             transaction.set_rollback(True)
-            return False
-    return True
+            return None
+        claimed = load_claimed(run_id)
+        claimed.metadata_rows = store_run_events(
+            thread_id=thread_id, run_id=run_id, first_seq=claimed.start_seq + 1,
+            frames=[("metadata", serde.dumps_str({"run_id": str(run_id), "attempt": claimed.attempt}))],
+        )
+        claimed.start_seq += 1
+    return claimed
 
 
 def claim_runs(*, worker_id, limit, run_ids=None):
@@ -70,11 +80,12 @@ def claim_runs(*, worker_id, limit, run_ids=None):
         if thread_id in seen_threads:
             continue
         seen_threads.add(thread_id)
-        if _try_claim(run_id, thread_id, worker_id):
-            claimed.append(load_claimed(run_id))
+        run = _try_claim(run_id, thread_id, worker_id)
+        if run is not None:
+            claimed.append(run)
             if len(claimed) >= limit:
                 break
-    return [run for run in claimed if run is not None]
+    return claimed
 
 
 def load_claimed(run_id):
@@ -124,8 +135,8 @@ def finish_run(*, run_id, thread_id, status, error=None, output=None, thread_val
             fields.update(values=thread_values, interrupts=thread_interrupts or {}, state_updated_at=now)
         fields["error"] = error
         Thread.objects.filter(pk=thread_id, active_run_id=run_id).update(**fields)
-    append_thread_event(thread_id=thread_id, event="metadata",
-                        data={"status": "run_done", "run_id": str(run_id)}, run_id=run_id)
+        append_thread_event(thread_id=thread_id, event="metadata",
+                            data={"status": "run_done", "run_id": str(run_id)}, run_id=run_id)
 
 
 def rollback_run(*, run_id, thread_id):

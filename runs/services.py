@@ -37,14 +37,15 @@ def _thread_for_run(*, thread_id, if_not_exists, graph_id, assistant_id):
     """Lock and return the run's thread, creating it when asked (or a temporary one)."""
     meta = {"graph_id": graph_id, "assistant_id": str(assistant_id)}
     if thread_id is None:
-        return Thread.objects.create(metadata=meta, temporary=True), True
+        return Thread.objects.create_now(metadata=meta, temporary=True), True
     thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
     if thread is None:
         if if_not_exists != "create":
             raise NotFound("Thread or assistant not found.")
-        thread = Thread.objects.create(thread_id=thread_id, metadata=meta)
+        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta)
     elif thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id):
         thread.metadata = {**thread.metadata, **meta}
+        thread.updated_at = timezone.now()
         thread.save(update_fields=["metadata", "updated_at"])
     return thread, False
 

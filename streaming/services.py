@@ -38,7 +38,10 @@ def append_thread_event(*, thread_id, event, data, run_id=None):
     with transaction.atomic():
         start = _allocate(thread_id, 1)
         Event.objects.create(thread_id=thread_id, run_id=None, seq=None, thread_seq=start, event=event, data=text)
-    notify.events_stored(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
+        # Listeners are woken once the row is visible (at once when no outer transaction is open).
+        transaction.on_commit(
+            lambda: notify.events_stored(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
+        )
     return start
 
 

@@ -222,3 +222,17 @@ async def test_missing_thread_and_bad_thread_id(ahttp):
     assert response.status_code == 422 and response.json() == {"detail": "Invalid thread ID: must be a UUID"}
     response = await ahttp.get(f"/threads/{new_id()}/runs")
     assert response.status_code == 404
+
+
+async def test_rollback_restores_the_state_before_the_run(sdk, ahttp):
+    thread_id = new_id()
+    first = await create(ahttp, thread_id, input={"n": 2, "delay": 0.01})
+    await sdk.runs.join(thread_id, first["run_id"])
+    before = (await sdk.threads.get_state(thread_id))["values"]
+    assert before["ticks"] == [0, 1, -1]
+    second = await create(ahttp, thread_id, input={"n": 40, "delay": 0.05})
+    await wait_status(sdk, thread_id, second["run_id"], {"running"})
+    await asyncio.sleep(0.2)
+    response = await ahttp.post(f"/threads/{thread_id}/runs/{second['run_id']}/cancel", params={"wait": "true", "action": "rollback"})
+    assert response.status_code == 200
+    assert (await sdk.threads.get_state(thread_id))["values"] == before

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from agentserver.ids import uuid7
 from agentserver.jsonfilters import json_contains
@@ -12,6 +13,11 @@ class ThreadStatus(models.TextChoices):
 
 
 class ThreadQuerySet(models.QuerySet):
+    def create_now(self, **fields):
+        """Create a thread whose created_at, updated_at and state_updated_at are the same instant."""
+        now = timezone.now()
+        return self.create(created_at=now, updated_at=now, state_updated_at=now, **fields)
+
     def metadata_contains(self, metadata):
         return self.filter(*json_contains("metadata", metadata)) if metadata else self
 
@@ -27,9 +33,11 @@ class Thread(models.Model):
     mirror the latest checkpoint so that reads need no checkpointer round trip."""
 
     thread_id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    state_updated_at = models.DateTimeField(auto_now_add=True)
+    # Explicit defaults (not auto_now) so that a new thread has created_at == updated_at ==
+    # state_updated_at in one INSERT; writers set updated_at themselves.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state_updated_at = models.DateTimeField(default=timezone.now)
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=ThreadStatus.choices, default=ThreadStatus.IDLE, db_index=True)
     config = models.JSONField(default=dict, blank=True)

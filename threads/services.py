@@ -27,12 +27,9 @@ def _insert(*, thread_id=None, metadata=None, config=None):
         fields["thread_id"] = thread_id
     try:
         with transaction.atomic():
-            thread = Thread.objects.create(**fields)
+            return Thread.objects.create_now(**fields)
     except IntegrityError:
         return None
-    Thread.objects.filter(pk=thread.pk).update(updated_at=thread.created_at, state_updated_at=thread.created_at)
-    thread.updated_at = thread.state_updated_at = thread.created_at
-    return thread
 
 
 def _mirror_state(*, thread_id, latest):
@@ -105,6 +102,7 @@ def patch_thread(*, thread_id, metadata=None):
             raise not_found(thread_id)
         if metadata:
             thread.metadata = {**(thread.metadata or {}), **metadata}
+        thread.updated_at = timezone.now()
         thread.save(update_fields=["metadata", "updated_at"])
     return thread
 
