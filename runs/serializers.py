@@ -1,8 +1,11 @@
 """Validation of run-create bodies and the run object as the API returns it."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from agentserver.ids import parse_uuid
 
+_URL_VALIDATOR = URLValidator(schemes=["http", "https"])  # compiled once, not per request
 STREAM_MODES = ("values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom")
 MULTITASK_STRATEGIES = ("reject", "rollback", "interrupt", "enqueue")
 
@@ -94,13 +97,21 @@ class RunCreateSerializer(serializers.Serializer):
     after_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
     interrupt_before = NodeListField(required=False, allow_null=True)
     interrupt_after = NodeListField(required=False, allow_null=True)
-    webhook = serializers.URLField(required=False, allow_null=True)
+    webhook = serializers.CharField(required=False, allow_null=True)
     feedback_keys = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
     durability = serializers.ChoiceField(choices=("sync", "async", "exit"), required=False, allow_null=True)
     checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
 
     def validate_assistant_id(self, value):
         return value.strip()
+
+    def validate_webhook(self, value):
+        if value is not None:
+            try:
+                _URL_VALIDATOR(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError("Enter a valid URL.") from None
+        return value
 
     def validate_checkpoint_id(self, value):
         if value is not None and parse_uuid(value) is None:

@@ -194,6 +194,7 @@ BAD = [
     ({"assistant_id": "steps", "checkpoint_id": "nope"}, 422, "Invalid checkpoint ID"),
     ({"assistant_id": "steps", "config": {"recursion_limit": "x"}}, 422, "recursion_limit"),
     ({"assistant_id": "steps", "metadata": "x"}, 422, "metadata"),
+    ({"assistant_id": "steps", "webhook": "not a url"}, 422, "webhook"),
 ]
 
 
