@@ -7,10 +7,10 @@ from django.contrib import admin
 
 from assistants import services
 from assistants.models import Assistant, AssistantVersion
-from runs.admin_display import pretty_json, short_json
+from runs.admin_display import ReadOnlyAdminMixin, json_display, short_json
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AssistantVersion
     fields = ("version", "name", "graph_id", "config_json", "context_json", "metadata_json", "created_at")
     readonly_fields = fields
@@ -18,30 +18,19 @@ class VersionInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    @admin.display(description="config")
-    def config_json(self, obj):
-        return pretty_json(obj.config)
+    config_json = json_display("config", "config")
 
-    @admin.display(description="context")
-    def context_json(self, obj):
-        return pretty_json(obj.context)
+    context_json = json_display("context", "context")
 
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
+    metadata_json = json_display("metadata", "metadata")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Assistant)
-class AssistantAdmin(admin.ModelAdmin):
+class AssistantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "assistant_id", "graph_id", "version", "metadata_preview", "created_at", "updated_at")
     list_filter = ("graph_id",)
     search_fields = ("name", "=assistant_id", "graph_id")
@@ -58,23 +47,12 @@ class AssistantAdmin(admin.ModelAdmin):
     def metadata_preview(self, obj):
         return short_json(obj.metadata, 60)
 
-    @admin.display(description="config")
-    def config_json(self, obj):
-        return pretty_json(obj.config)
+    config_json = json_display("config", "config")
 
-    @admin.display(description="context")
-    def context_json(self, obj):
-        return pretty_json(obj.context)
+    context_json = json_display("context", "context")
 
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
+    metadata_json = json_display("metadata", "metadata")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def delete_model(self, request, obj):
         services.delete_assistant(assistant_id=obj.assistant_id)

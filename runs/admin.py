@@ -16,7 +16,7 @@ from agentserver.api.exceptions import ServiceError
 from agentserver.ids import parse_uuid
 from runs import services
 from runs.admin_actions import ACTIONS, cancel_with_report
-from runs.admin_display import admin_link, pretty_json, pretty_json_text, run_duration
+from runs.admin_display import ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 
 EVENTS_PER_PAGE = 50
@@ -97,21 +97,13 @@ class JSONFieldsMixin:
     def context_json(self, obj):
         return pretty_json(obj.kwargs.get("context") or {})
 
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
+    metadata_json = json_display("metadata", "metadata")
 
-    @admin.display(description="error")
-    def error_json(self, obj):
-        return pretty_json(obj.error) if obj.error is not None else "-"
+    error_json = json_display("error", "error")
 
-    @admin.display(description="output")
-    def output_json(self, obj):
-        return pretty_json(obj.output) if obj.output is not None else "-"
+    output_json = json_display("output", "output")
 
-    @admin.display(description="all kwargs")
-    def kwargs_json(self, obj):
-        return pretty_json(obj.kwargs)
+    kwargs_json = json_display("kwargs", "all kwargs")
 
     @admin.display(description="stream mode")
     def stream_mode(self, obj):
@@ -119,7 +111,7 @@ class JSONFieldsMixin:
 
 
 @admin.register(Run)
-class RunAdmin(JSONFieldsMixin, admin.ModelAdmin):
+class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, admin.ModelAdmin):
     list_display = ("run_id", "status_display", "graph_id", "thread_display", "created_at", "updated_at", "duration")
     list_filter = ("status", GraphFilter, ("created_at", DateFieldListFilter))
     # The real search is get_search_results (by id through the indexes, else metadata text).
@@ -169,11 +161,6 @@ class RunAdmin(JSONFieldsMixin, admin.ModelAdmin):
         return queryset.filter(Q(metadata__icontains=term) | Q(graph_id=term)), False
 
     # --- permissions: runs are created by the API/`manage.py run`, never edited by hand -----
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("runs.change_run")

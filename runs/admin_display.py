@@ -49,3 +49,24 @@ def admin_link(model_label, pk, text=None):
 
 def run_duration(run):
     return fmt_duration(run.started_at, run.ended_at)
+
+
+def json_display(attr, description=None):
+    """An admin field showing ``obj.<attr>`` as pretty JSON ("-" for None)."""
+
+    def show(self, obj):
+        value = getattr(obj, attr)
+        return "-" if value is None else pretty_json(value)
+
+    show.short_description = description or attr
+    return show
+
+
+class ReadOnlyAdminMixin:
+    """Rows are written by the API's services only: no adding or editing by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from agentserver.ids import parse_uuid
-from runs.admin_display import admin_link, pretty_json_text
+from runs.admin_display import ReadOnlyAdminMixin, admin_link, pretty_json_text
 from runs.cli import truncate
 from streaming.models import Event
 
@@ -45,7 +45,7 @@ class ScopeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "event", "run_display", "seq", "thread_display", "thread_seq", "created_at", "data_preview")
     list_filter = (EventKindFilter, ScopeFilter)
     search_fields = ("=event",)
@@ -83,11 +83,6 @@ class EventAdmin(admin.ModelAdmin):
         return queryset.filter(event=term), False
 
     # The log is written by runs only; it is deleted with its runs/threads (or by `manage.py purge`).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from agentserver.ids import parse_uuid
 from runs.admin import status_badge
 from runs.admin_actions import cancel_matching
-from runs.admin_display import admin_link, pretty_json, run_duration, short_json
+from runs.admin_display import ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json
 from runs.models import Run
 from threads import services
 from threads.models import Thread
@@ -30,7 +30,7 @@ class LatestRunsFormSet(BaseInlineFormSet):
         return self._latest
 
 
-class RunInline(admin.TabularInline):
+class RunInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Run
     formset = LatestRunsFormSet
     fields = ("run_display", "status_display", "graph_id", "created_at", "duration")
@@ -52,11 +52,6 @@ class RunInline(admin.TabularInline):
     def duration(self, obj):
         return run_duration(obj)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -74,7 +69,7 @@ def cancel_thread_runs(modeladmin, request, queryset):
 
 
 @admin.register(Thread)
-class ThreadAdmin(admin.ModelAdmin):
+class ThreadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("thread_id", "status_display", "metadata_preview", "latest_run", "created_at", "updated_at", "temporary")
     list_filter = ("status", "temporary", ("created_at", DateFieldListFilter))
     search_fields = ("=thread_id",)
@@ -132,31 +127,16 @@ class ThreadAdmin(admin.ModelAdmin):
         url = reverse("admin:runs_run_changelist") + f"?q={obj.thread_id}"
         return format_html('<a href="{}">all runs of this thread</a>', url)
 
-    @admin.display(description="values")
-    def values_json(self, obj):
-        return pretty_json(obj.values)
+    values_json = json_display("values", "values")
 
-    @admin.display(description="interrupts")
-    def interrupts_json(self, obj):
-        return pretty_json(obj.interrupts)
+    interrupts_json = json_display("interrupts", "interrupts")
 
-    @admin.display(description="error")
-    def error_json(self, obj):
-        return pretty_json(obj.error) if obj.error is not None else "-"
+    error_json = json_display("error", "error")
 
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
+    metadata_json = json_display("metadata", "metadata")
 
-    @admin.display(description="config")
-    def config_json(self, obj):
-        return pretty_json(obj.config)
+    config_json = json_display("config", "config")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("runs.change_run")

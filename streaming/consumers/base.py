@@ -5,7 +5,6 @@ channel-layer channel: an ``http.disconnect`` is noticed at once (the task is ca
 ``on_disconnect`` runs) and channel-layer wake-ups are queued in ``self.inbox`` for the task.
 """
 import asyncio
-import functools
 import logging
 
 import orjson
