@@ -22,17 +22,19 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
     """Subscribe, replay from the DB, then go live; see the module docstring.
 
     ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
-    returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` sends one row. While idle,
-    the DB is re-read every ``idle_reread`` heartbeat periods (every time while the layer is down)."""
+    returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` returns the bytes for one
+    row (or b""); a batch of rows goes out as one chunk. While idle, the DB is re-read every
+    ``idle_reread`` heartbeat periods (every time while the layer is down)."""
     await consumer.subscribe(group)
     need_read = True
     idle = 0
     while True:
         if need_read:
             rows, over, full = await read(last)
-            for position, row in rows:
-                await emit(row)
-                last = position
+            chunk = [await emit(row) for _position, row in rows]
+            if rows:
+                last = rows[-1][0]
+            await _write(consumer, chunk)
             if full:
                 continue
             if over:
@@ -49,10 +51,18 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
         if not rows or rows[0][0] > last + 1:
             need_read = True
             continue
+        chunk = []
         for position, row in rows:
             if position > last:
-                await emit(row)
+                chunk.append(await emit(row))
                 last = position
+        await _write(consumer, chunk)
+
+
+async def _write(consumer, chunk):
+    data = b"".join(chunk)
+    if data:
+        await consumer.write(data)
 
 
 async def follow_run(consumer, *, run_id, after=None, modes=None):
@@ -71,8 +81,7 @@ async def follow_run(consumer, *, run_id, after=None, modes=None):
 
     async def emit(row):
         seq, event, data = row
-        if keep(event):
-            await consumer.write(sse.frame(event, data, seq))
+        return sse.frame(event, data, seq) if keep(event) else b""
 
     last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
     await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message, emit=emit)
@@ -98,14 +107,14 @@ def thread_stream_emitter(consumer, modes):
     keep = _thread_filter(modes)
 
     async def emit(thread_seq, seq, event, data):
-        if keep(seq, event):
-            await consumer.write(sse.frame(event, data, thread_seq))
+        return sse.frame(event, data, thread_seq) if keep(seq, event) else b""
 
     return emit
 
 
 async def follow_thread(consumer, *, thread_id, after, emit):
-    """Hand the thread's rows (thread_seq, seq, event, data) after ``after`` to ``emit`` forever."""
+    """Send what ``emit(thread_seq, seq, event, data)`` makes of the thread's rows after ``after``,
+    forever (the client closes the stream)."""
 
     async def read(last):
         rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
@@ -118,7 +127,7 @@ async def follow_thread(consumer, *, thread_id, after, emit):
         return [(thread_seq, (thread_seq, seq, event, data)) for seq, thread_seq, event, data in rows]
 
     async def emit_row(row):
-        await emit(*row)
+        return await emit(*row)
 
     # Idle threads are many and long-lived: their safety re-read is every 6th heartbeat (30 s).
     await _pump(consumer, group=notify.thread_group(thread_id), last=after, read=read,

@@ -43,9 +43,11 @@ class ThreadEventsConsumer(StreamConsumer):
     async def emit(self, thread_seq, seq, event, data):
         translated = await db(self.translator.translate)(seq, event, data) if event == "metadata" \
             else self.translator.translate(seq, event, data)
+        frames = []
         for index, (method, namespace, payload) in enumerate(translated[: protocol_v2.SUBSEQ]):
             v2_seq = thread_seq * protocol_v2.SUBSEQ + index
             if v2_seq <= self.since or not protocol_v2.wanted(method, namespace, **self.filters):
                 continue
             envelope = protocol_v2.envelope(v2_seq, thread_seq, index, method, namespace, payload)
-            await self.write(sse.frame(method, serde.dumps(envelope), v2_seq))
+            frames.append(sse.frame(method, serde.dumps(envelope), v2_seq))
+        return b"".join(frames)
