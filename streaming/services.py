@@ -1,5 +1,6 @@
 """Writes of the event log (the durable source of truth for every stream)."""
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from agentserver import serde
 from streaming import notify
@@ -24,12 +25,28 @@ def store_run_events(*, thread_id, run_id, first_seq, frames):
             start = _allocate(thread_id, len(frames))
         except Thread.DoesNotExist:
             return []
-        rows = [
-            Event(thread_id=thread_id, run_id=run_id, seq=first_seq + i, thread_seq=start + i, event=name, data=data)
-            for i, (name, data) in enumerate(frames)
-        ]
-        Event.objects.bulk_create(rows)
-    return [(row.seq, row.thread_seq, row.event, row.data) for row in rows]
+        rows = [(first_seq + i, start + i, name, data) for i, (name, data) in enumerate(frames)]
+        _insert_rows(thread_id=thread_id, run_id=run_id, rows=rows)
+    return rows
+
+
+def _insert_rows(*, thread_id, run_id, rows):
+    """One multi-row INSERT without building model instances (the hot path of every stream).
+
+    Column values are adapted by the backend exactly as the ORM would (UUIDs, the timestamp)."""
+    ops = connection.ops
+    table = ops.quote_name(Event._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in ("thread_id", "run_id", "seq", "thread_seq", "event", "data", "created_at"))
+    thread_value = Event._meta.get_field("thread").get_db_prep_value(thread_id, connection)
+    run_value = Event._meta.get_field("run").get_db_prep_value(run_id, connection)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), 100):
+            batch = rows[offset : offset + 100]
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+            params = [value for seq, thread_seq, name, data in batch
+                      for value in (thread_value, run_value, seq, thread_seq, name, data, now)]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", params)
 
 
 def append_thread_event(*, thread_id, event, data, run_id=None):
