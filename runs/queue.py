@@ -96,7 +96,9 @@ def load_claimed(run_id):
     if run is None:
         return None
     assistant = Assistant.objects.filter(pk=run.assistant_id).first()
-    last_seq = Event.objects.filter(run_id=run_id).order_by("-seq").values_list("seq", flat=True).first() or 0
+    last_seq = 0
+    if run.attempt > 1:  # a retry continues the run's event log
+        last_seq = Event.objects.filter(run_id=run_id).order_by("-seq").values_list("seq", flat=True).first() or 0
     return ClaimedRun(
         run_id=run.run_id, thread_id=run.thread_id, assistant_id=run.assistant_id, graph_id=run.graph_id,
         kwargs=run.kwargs, metadata=run.metadata, attempt=run.attempt,
