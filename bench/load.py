@@ -1,0 +1,761 @@
+#!/usr/bin/env python
+"""One asyncio load generator for any LangGraph Agent Server: agentserver or the reference `langgraph dev`.
+
+    python bench/load.py --url http://127.0.0.1:8000 [--scenario 1,3] [--server-pid PID] [--json out.json]
+
+The server must serve the graphs of ``bench/langgraph.json`` (``noop``, ``emit``, ``tokens``).
+Every scenario checks what it counts: a missing, extra, duplicated or out-of-order event, an ``error``
+frame or an HTTP error is an *error* of the scenario (reported, and the scenario is marked failed),
+never a data point.
+
+Scenarios:
+  1  sequential streamed runs of ``noop``: time to headers, first event, first data event, end (p50/p90/p99)
+  2  runs/s with C concurrent clients, each creating a thread and streaming a ``noop`` run
+  3  events/s of one ``emit`` run (N custom events, each checked once and in order)
+  4  fan-out: K clients on one thread stream (GET /threads/{id}/stream) while ``emit`` runs
+  5  M idle thread streams: server RSS per stream, idle CPU, and time to first event of new runs meanwhile
+  6  tokens/s of ``tokens`` with ``messages-tuple``
+
+HTTP client: aiohttp (see bench/README.md: it costs ~6x less client CPU per SSE frame than httpx,
+which matters on a 2-core machine where client and server share the CPUs).
+"""
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from graphs import expected_tokens_text  # noqa: E402
+
+NOW = time.perf_counter
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(Exception):
+    """Wrong output from the server: counted as an error, never as a data point."""
+
+
+# --------------------------------------------------------------------------------------------
+# SSE
+# --------------------------------------------------------------------------------------------
+def _parse_frame(raw):
+    event = fid = None
+    data = []
+    for line in raw.split(b"\n"):
+        if not line or line[:1] == b":":
+            continue
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            data.append(value)
+        elif name == b"event":
+            event = value.decode()
+        elif name == b"id":
+            fid = value.decode()
+    if event is None and not data:
+        return None  # a comment (heartbeat)
+    return event or "message", b"\n".join(data), fid
+
+
+async def sse_batches(resp):
+    """Yield (arrival_time, [(event, data_bytes, id), ...], heartbeats) per chunk read from ``resp``."""
+    buf = b""
+    async for chunk in resp.content.iter_any():
+        now = NOW()
+        buf += chunk
+        if b"\n\n" not in buf and b"\r\n\r\n" not in buf:
+            continue
+        buf = buf.replace(b"\r\n", b"\n")
+        *frames, buf = buf.split(b"\n\n")
+        out, beats = [], 0
+        for raw in frames:
+            parsed = _parse_frame(raw)
+            if parsed is None:
+                beats += 1
+            else:
+                out.append(parsed)
+        yield now, out, beats
+    if buf.strip():
+        parsed = _parse_frame(buf.replace(b"\r\n", b"\n"))
+        if parsed is not None:
+            yield NOW(), [parsed], 0
+
+
+async def check_status(resp, what):
+    if resp.status != 200:
+        body = (await resp.read())[:300]
+        raise BenchError(f"{what}: HTTP {resp.status} {body!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Checkers: fed every frame of one run's stream, raise BenchError on anything unexpected
+# --------------------------------------------------------------------------------------------
+class RunCheck:
+    """Common part: the first frame is ``metadata`` with the run id; an ``error`` frame fails."""
+
+    def __init__(self):
+        self.t_meta = None
+        self.t_first_data = None
+        self.t_last = None
+        self.run_id = None
+        self.frames = 0
+
+    def feed(self, t, event, data):
+        self.frames += 1
+        if self.t_meta is None:
+            if event != "metadata":
+                raise BenchError(f"first frame is {event!r}, expected metadata")
+            meta = orjson.loads(data)
+            self.run_id = meta.get("run_id")
+            if not self.run_id:
+                raise BenchError(f"metadata without run_id: {data[:200]!r}")
+            self.t_meta = t
+            return
+        if event == "error":
+            raise BenchError(f"error frame: {data[:300]!r}")
+        if self.t_first_data is None:
+            self.t_first_data = t
+        self.t_last = t
+        self.on_event(event, data)
+
+    def on_event(self, event, data):
+        raise NotImplementedError
+
+    def finish(self):
+        if self.t_meta is None:
+            raise BenchError("stream ended without a metadata frame")
+
+
+class NoopCheck(RunCheck):
+    def __init__(self):
+        super().__init__()
+        self.updates = 0
+
+    def on_event(self, event, data):
+        if event != "updates":
+            raise BenchError(f"unexpected frame {event!r}")
+        if orjson.loads(data) != {"noop": {"n": 1}}:
+            raise BenchError(f"unexpected update {data[:200]!r}")
+        self.updates += 1
+
+    def finish(self):
+        super().finish()
+        if self.updates != 1:
+            raise BenchError(f"{self.updates} updates frames, expected 1")
+
+
+class EmitCheck(RunCheck):
+    """``custom`` frames {"i": 0..n-1}, each exactly once and in order."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.next = 0
+
+    def on_event(self, event, data):
+        if event != "custom":
+            raise BenchError(f"unexpected frame {event!r}")
+        expected = b'{"i":%d}' % self.next
+        if data != expected and orjson.loads(data) != {"i": self.next}:
+            raise BenchError(f"custom frame {data[:100]!r}, expected {expected!r}")
+        self.next += 1
+
+    def finish(self):
+        super().finish()
+        if self.next != self.n:
+            raise BenchError(f"got {self.next} custom frames, expected {self.n}")
+
+
+class TokensCheck(RunCheck):
+    """``messages`` frames [chunk, metadata] whose contents concatenate to the expected text."""
+
+    def __init__(self, words):
+        super().__init__()
+        self.expected = expected_tokens_text(words)
+        self.parts = []
+        self.message_id = None
+
+    def on_event(self, event, data):
+        if event != "messages":
+            raise BenchError(f"unexpected frame {event!r}")
+        chunk, metadata = orjson.loads(data)
+        if chunk.get("type") not in ("AIMessageChunk", "ai"):
+            raise BenchError(f"unexpected message type {chunk.get('type')!r}")
+        if metadata.get("langgraph_node") != "chat":
+            raise BenchError(f"unexpected metadata node {metadata.get('langgraph_node')!r}")
+        if self.message_id is None:
+            self.message_id = chunk.get("id")
+        elif chunk.get("id") != self.message_id:
+            raise BenchError("chunks of more than one message")
+        self.parts.append(chunk["content"])
+
+    @property
+    def chunks(self):
+        return len(self.parts)
+
+    def finish(self):
+        super().finish()
+        text = "".join(self.parts)
+        if text != self.expected:
+            raise BenchError(f"tokens concatenate to {text[:80]!r}... ({len(text)} chars), expected {len(self.expected)}")
+
+
+class ThreadEmitCheck:
+    """A thread stream (run_modes) while one ``emit`` run executes: the run's start metadata, the
+    custom frames in order, then the ``run_done`` metadata frame of that run."""
+
+    def __init__(self, n):
+        self.n = n
+        self.next = 0
+        self.started = False
+        self.done = False
+        self.t_done = None
+        self.run_id = None
+
+    def feed(self, t, event, data):
+        if self.done:
+            return
+        if event == "metadata":
+            meta = orjson.loads(data)
+            if meta.get("status") == "run_done":
+                if not self.started or meta.get("run_id") != self.run_id:
+                    raise BenchError(f"run_done for an unknown run: {data[:200]!r}")
+                self.done, self.t_done = True, t
+                return
+            if self.started:
+                raise BenchError(f"second run start on the thread: {data[:200]!r}")
+            self.started, self.run_id = True, meta.get("run_id")
+            return
+        if event == "error":
+            raise BenchError(f"error frame: {data[:300]!r}")
+        if event != "custom":
+            return  # other stream modes of the run are not what we count
+        if not self.started:
+            raise BenchError("custom frame before the run's metadata")
+        if data != b'{"i":%d}' % self.next and orjson.loads(data) != {"i": self.next}:
+            raise BenchError(f"custom frame {data[:100]!r}, expected i={self.next}")
+        self.next += 1
+
+    def finish(self):
+        if not self.done:
+            raise BenchError(f"no run_done (got {self.next}/{self.n} custom frames)")
+        if self.next != self.n:
+            raise BenchError(f"got {self.next} custom frames, expected {self.n}")
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP helpers
+# --------------------------------------------------------------------------------------------
+async def create_thread(session):
+    async with session.post("/threads", json={}) as resp:
+        await check_status(resp, "POST /threads")
+        return (await resp.json())["thread_id"]
+
+
+async def stream_run(session, thread_id, body, check):
+    """POST /threads/{id}/runs/stream; feed every frame to ``check``. Returns timings (seconds)."""
+    t0 = NOW()
+    async with session.post(f"/threads/{thread_id}/runs/stream", json=body) as resp:
+        await check_status(resp, "POST runs/stream")
+        t_headers = NOW()
+        async for t, frames, _ in sse_batches(resp):
+            for event, data, _id in frames:
+                check.feed(t, event, data)
+    t_end = NOW()
+    check.finish()
+    return {
+        "headers": t_headers - t0,
+        "first_event": check.t_meta - t0,
+        "first_data": (check.t_first_data or t_end) - t0,
+        "end": t_end - t0,
+        "t0": t0,
+    }
+
+
+NOOP_BODY = {"assistant_id": "noop", "input": {}, "stream_mode": ["updates"]}
+
+
+def emit_body(n):
+    return {"assistant_id": "emit", "input": {"n": n}, "stream_mode": ["custom"]}
+
+
+def tokens_body(words):
+    return {"assistant_id": "tokens", "input": {"messages": [{"type": "human", "content": "go"}], "words": words},
+            "stream_mode": ["messages-tuple"]}
+
+
+def pct(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def dist_ms(values):
+    return {"p50": _ms(pct(values, 50)), "p90": _ms(pct(values, 90)), "p99": _ms(pct(values, 99)),
+            "min": _ms(min(values) if values else None), "max": _ms(max(values) if values else None), "n": len(values)}
+
+
+def _ms(v):
+    return None if v is None else round(v * 1000, 2)
+
+
+# --------------------------------------------------------------------------------------------
+# The server process (optional): RSS and CPU from /proc
+# --------------------------------------------------------------------------------------------
+class ServerProc:
+    def __init__(self, pid):
+        self.pid = pid
+
+    def _tree(self):
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except OSError:
+                pass
+        return pids
+
+    def rss_kb(self):
+        total = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def cpu_seconds(self):
+        total = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (of all threads)
+            except OSError:
+                pass
+        return total / CLK_TCK
+
+    def threads(self):
+        try:
+            return len(os.listdir(f"/proc/{self.pid}/task"))
+        except OSError:
+            return None
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------
+async def scenario_1(ctx):
+    """Sequential streamed runs of noop: latency distribution."""
+    s, a = ctx.session, ctx.args
+    for _ in range(a.warmup):
+        await stream_run(s, await create_thread(s), NOOP_BODY, NoopCheck())
+    timings, errors = [], []
+    for _ in range(a.s1_runs):
+        thread_id = await create_thread(s)
+        try:
+            timings.append(await stream_run(s, thread_id, NOOP_BODY, NoopCheck()))
+        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            errors.append(repr(exc))
+    return {
+        "runs": len(timings),
+        "errors": errors,
+        "headers_ms": dist_ms([t["headers"] for t in timings]),
+        "first_event_ms": dist_ms([t["first_event"] for t in timings]),
+        "first_data_ms": dist_ms([t["first_data"] for t in timings]),
+        "end_ms": dist_ms([t["end"] for t in timings]),
+    }
+
+
+async def scenario_2(ctx):
+    """C concurrent clients, each: create a thread, stream a noop run; for D seconds."""
+    s, a = ctx.session, ctx.args
+    timings, errors = [], []
+    deadline = NOW() + a.s2_seconds
+
+    async def client():
+        while NOW() < deadline:
+            try:
+                thread_id = await create_thread(s)
+                t0 = NOW()
+                result = await stream_run(s, thread_id, NOOP_BODY, NoopCheck())
+                result["with_thread"] = result["end"] + (t0 - result["t0"])
+                timings.append(result)
+            except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                errors.append(repr(exc))
+                await asyncio.sleep(0.05)
+
+    start = NOW()
+    await asyncio.gather(*(client() for _ in range(a.s2_clients)))
+    elapsed = NOW() - start
+    return {
+        "clients": a.s2_clients,
+        "seconds": round(elapsed, 3),
+        "runs": len(timings),
+        "runs_per_s": round(len(timings) / elapsed, 2),
+        "errors": errors[:20],
+        "error_count": len(errors),
+        "first_event_ms": dist_ms([t["first_event"] for t in timings]),
+        "end_ms": dist_ms([t["end"] for t in timings]),
+    }
+
+
+async def scenario_3(ctx):
+    """One emit run of N custom events: events/s, every event checked once and in order."""
+    s, a = ctx.session, ctx.args
+    results, errors = [], []
+    for _ in range(a.s3_repeats):
+        thread_id = await create_thread(s)
+        check = EmitCheck(a.emit_n)
+        try:
+            t = await stream_run(s, thread_id, emit_body(a.emit_n), check)
+        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            errors.append(repr(exc))
+            continue
+        span = check.t_last - check.t_meta  # from the run's start (metadata) to its last event
+        results.append({
+            "events": check.next,
+            "events_per_s": round(check.next / span, 1),
+            "events_per_s_end_to_end": round(check.next / t["end"], 1),
+            "first_event_ms": _ms(t["first_event"]),
+            "stream_s": round(t["end"], 3),
+        })
+    best = statistics.median([r["events_per_s"] for r in results]) if results else None
+    return {"n": a.emit_n, "repeats": results, "events_per_s": best, "errors": errors}
+
+
+async def scenario_4(ctx):
+    """K clients on one thread's stream while emit runs: all receive all events."""
+    s, a = ctx.session, ctx.args
+    thread_id = await create_thread(s)
+    checks = [ThreadEmitCheck(a.s4_n) for _ in range(a.s4_clients)]
+    connected = 0
+    all_connected = asyncio.Event()
+    errors = []
+
+    async def listener(check):
+        nonlocal connected
+        async with s.get(f"/threads/{thread_id}/stream") as resp:
+            await check_status(resp, "GET thread stream")
+            connected += 1
+            if connected == len(checks):
+                all_connected.set()
+            async for t, frames, _ in sse_batches(resp):
+                for event, data, _id in frames:
+                    check.feed(t, event, data)
+                if check.done:
+                    break
+        check.finish()
+
+    tasks = [asyncio.create_task(listener(c)) for c in checks]
+    try:
+        await asyncio.wait_for(all_connected.wait(), 60)
+    except asyncio.TimeoutError:
+        errors.append(f"only {connected}/{len(checks)} listeners connected")
+    await asyncio.sleep(a.s4_settle)  # let every listener subscribe after its headers
+    t0 = NOW()
+    async with s.post(f"/threads/{thread_id}/runs", json=emit_body(a.s4_n)) as resp:
+        await check_status(resp, "POST runs")
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    elapsed = NOW() - t0
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            errors.append(repr(outcome))
+    done = [c.t_done - t0 for c in checks if c.done and c.next == a.s4_n]
+    delivered = sum(c.next for c in checks)
+    return {
+        "clients": a.s4_clients,
+        "n": a.s4_n,
+        "complete_clients": len(done),
+        "seconds": round(elapsed, 3),
+        "delivered_events": delivered,
+        "delivered_events_per_s": round(delivered / elapsed, 1),
+        "client_done_ms": dist_ms(done),
+        "errors": errors[:20],
+        "error_count": len(errors),
+    }
+
+
+async def scenario_5(ctx):
+    """M idle thread streams: RSS per stream, idle CPU, and new runs still start fast."""
+    s, a, proc = ctx.session, ctx.args, ctx.proc
+    result = {"streams": a.s5_streams, "errors": []}
+    sem = asyncio.Semaphore(32)
+
+    async def make_thread():
+        async with sem:
+            return await create_thread(s)
+
+    threads = await asyncio.gather(*(make_thread() for _ in range(a.s5_streams)))
+    # warm the server up: a few runs and a few short-lived streams (lazy pools, caches)
+    for _ in range(3):
+        await stream_run(s, await create_thread(s), NOOP_BODY, NoopCheck())
+    if proc:
+        await asyncio.sleep(1)
+        result["idle_cpu_pct_before"] = round(await _cpu_pct(proc, a.s5_idle_seconds / 2), 2)
+        result["rss_kb_before"] = proc.rss_kb()
+        result["server_threads_before"] = proc.threads()
+
+    opened = failed = 0
+    beats = 0
+    closed_early = []
+    all_open = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def idle_stream(thread_id):
+        nonlocal opened, failed, beats
+        try:
+            async with sem:
+                resp = await s.get(f"/threads/{thread_id}/stream")
+            await check_status(resp, "GET thread stream")
+        except BaseException:
+            failed += 1
+            if opened + failed == a.s5_streams:
+                all_open.set()
+            raise
+        try:
+            opened += 1
+            if opened + failed == a.s5_streams:
+                all_open.set()
+            reader = asyncio.ensure_future(_drain_idle(resp))
+            stopper = asyncio.ensure_future(stop.wait())
+            finished, _ = await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in finished:
+                closed_early.append(thread_id)
+                beats += reader.result()
+            else:
+                reader.cancel()
+        finally:
+            resp.close()
+
+    t_open = NOW()
+    tasks = [asyncio.create_task(idle_stream(t)) for t in threads]
+    try:
+        await asyncio.wait_for(all_open.wait(), 120)
+    except asyncio.TimeoutError:
+        result["errors"].append(f"only {opened}/{a.s5_streams} streams opened")
+    result["open_all_s"] = round(NOW() - t_open, 3)
+    result["opened"] = opened
+    await asyncio.sleep(2)
+    if proc:
+        result["rss_kb_open"] = proc.rss_kb()
+        result["server_threads_open"] = proc.threads()
+        result["rss_per_stream_kb"] = round((result["rss_kb_open"] - result["rss_kb_before"]) / max(opened, 1), 2)
+        result["idle_cpu_pct_open"] = round(await _cpu_pct(proc, a.s5_idle_seconds), 2)
+    else:
+        await asyncio.sleep(a.s5_idle_seconds)
+    # new runs while the streams are open
+    timings = []
+    for _ in range(a.s5_runs):
+        try:
+            timings.append(await stream_run(s, await create_thread(s), NOOP_BODY, NoopCheck()))
+        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            result["errors"].append(repr(exc))
+    result["new_run_first_event_ms"] = dist_ms([t["first_event"] for t in timings])
+    result["new_run_end_ms"] = dist_ms([t["end"] for t in timings])
+    if closed_early:
+        result["errors"].append(f"{len(closed_early)} idle streams ended by the server")
+    stop.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    result["errors"] += [repr(o) for o in outcomes if isinstance(o, BaseException)][:20]
+    if proc:
+        await asyncio.sleep(2)
+        result["rss_kb_after_close"] = proc.rss_kb()
+    return result
+
+
+async def _drain_idle(resp):
+    beats = 0
+    async for _t, frames, b in sse_batches(resp):
+        beats += b
+    return beats
+
+
+async def _cpu_pct(proc, seconds):
+    c0, t0 = proc.cpu_seconds(), NOW()
+    await asyncio.sleep(seconds)
+    return 100.0 * (proc.cpu_seconds() - c0) / (NOW() - t0)
+
+
+async def scenario_6(ctx):
+    """tokens with messages-tuple: tokens (chunks) per second."""
+    s, a = ctx.session, ctx.args
+    results, errors = [], []
+    for _ in range(a.warmup):
+        await stream_run(s, await create_thread(s), tokens_body(a.tokens_words), TokensCheck(a.tokens_words))
+    for _ in range(a.s6_runs):
+        check = TokensCheck(a.tokens_words)
+        try:
+            t = await stream_run(s, await create_thread(s), tokens_body(a.tokens_words), check)
+        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            errors.append(repr(exc))
+            continue
+        span = check.t_last - check.t_meta
+        results.append({"chunks": check.chunks, "tokens_per_s": check.chunks / span,
+                        "tokens_per_s_end_to_end": check.chunks / t["end"], "end": t["end"],
+                        "first_event": t["first_event"]})
+    return {
+        "words": a.tokens_words,
+        "runs": len(results),
+        "chunks": results[0]["chunks"] if results else None,
+        "tokens_per_s": round(statistics.median([r["tokens_per_s"] for r in results]), 1) if results else None,
+        "tokens_per_s_end_to_end": round(statistics.median([r["tokens_per_s_end_to_end"] for r in results]), 1)
+        if results else None,
+        "end_ms": dist_ms([r["end"] for r in results]),
+        "errors": errors,
+    }
+
+
+SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5, 6: scenario_6}
+TITLES = {
+    1: "sequential noop runs (latency)", 2: "concurrent clients (runs/s)", 3: "one emit stream (events/s)",
+    4: "fan-out on a thread stream", 5: "idle thread streams (memory, CPU)", 6: "tokens (messages-tuple)",
+}
+
+
+class Ctx:
+    def __init__(self, session, args, proc):
+        self.session, self.args, self.proc = session, args, proc
+
+
+def _errors(result):
+    return result.get("error_count", len(result.get("errors", [])))
+
+
+async def run(args):
+    proc = ServerProc(args.server_pid) if args.server_pid else None
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=args.read_timeout)
+    out = {"url": args.url, "label": args.label, "server_pid": args.server_pid, "scenarios": {}}
+    async with aiohttp.ClientSession(args.url, connector=connector, timeout=timeout) as session:
+        async with session.get("/ok") as resp:
+            await check_status(resp, "GET /ok")
+        ctx = Ctx(session, args, proc)
+        for number in args.scenario:
+            cpu0 = proc.cpu_seconds() if proc else None
+            t0 = NOW()
+            try:
+                result = await asyncio.wait_for(SCENARIOS[number](ctx), args.scenario_timeout)
+            except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                result = {"errors": [f"scenario aborted: {exc!r}"]}
+            result["wall_s"] = round(NOW() - t0, 3)
+            if proc:
+                result["server_cpu_s"] = round(proc.cpu_seconds() - cpu0, 3)
+                result["server_rss_kb"] = proc.rss_kb()
+            result["ok"] = _errors(result) == 0
+            out["scenarios"][str(number)] = result
+            print(f"[{args.label}] scenario {number} ({TITLES[number]}): "
+                  f"{'ok' if result['ok'] else 'ERRORS: ' + '; '.join(result['errors'][:3])}", file=sys.stderr, flush=True)
+    return out
+
+
+def table(out):
+    rows = []
+    sc = out["scenarios"]
+
+    def add(name, value, unit=""):
+        rows.append((name, "-" if value is None else f"{value}{unit}"))
+
+    if "1" in sc and "first_event_ms" in sc["1"]:
+        r = sc["1"]
+        add("1 headers p50", r["headers_ms"]["p50"], " ms")
+        for q in ("p50", "p90", "p99"):
+            add(f"1 first event {q}", r["first_event_ms"][q], " ms")
+        add("1 first data event p50", r["first_data_ms"]["p50"], " ms")
+        add("1 end of stream p50", r["end_ms"]["p50"], " ms")
+        add("1 end of stream p99", r["end_ms"]["p99"], " ms")
+    if "2" in sc and "runs_per_s" in sc["2"]:
+        r = sc["2"]
+        add(f"2 runs/s ({r['clients']} clients)", r["runs_per_s"])
+        add("2 run end p50 / p99", f"{r['end_ms']['p50']} / {r['end_ms']['p99']}", " ms")
+    if "3" in sc and "events_per_s" in sc["3"]:
+        add(f"3 events/s (N={sc['3']['n']})", sc["3"]["events_per_s"])
+    if "4" in sc and "delivered_events_per_s" in sc["4"]:
+        r = sc["4"]
+        add(f"4 fan-out {r['clients']}x{r['n']}: complete clients", r["complete_clients"])
+        add("4 fan-out delivered events/s", r["delivered_events_per_s"])
+        add("4 fan-out last client done", r["client_done_ms"]["max"], " ms")
+    if "5" in sc and "opened" in sc["5"]:
+        r = sc["5"]
+        add(f"5 idle streams opened", r["opened"])
+        add("5 RSS per idle stream", r.get("rss_per_stream_kb"), " KB")
+        add("5 server CPU, no streams", r.get("idle_cpu_pct_before"), " %")
+        add(f"5 server CPU, {r['opened']} idle streams", r.get("idle_cpu_pct_open"), " %")
+        add("5 new run first event p50", r["new_run_first_event_ms"]["p50"], " ms")
+    if "6" in sc and "tokens_per_s" in sc["6"]:
+        add(f"6 tokens/s ({sc['6']['chunks']} chunks)", sc["6"]["tokens_per_s"])
+        add("6 tokens/s end to end", sc["6"]["tokens_per_s_end_to_end"])
+    for number, r in sc.items():
+        if not r.get("ok"):
+            add(f"{number} ERRORS", _errors(r))
+    width = max((len(n) for n, _ in rows), default=10)
+    lines = [f"== {out['label']} ({out['url']})"] + [f"{n:<{width}}  {v}" for n, v in rows]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--label", default="server")
+    p.add_argument("--scenario", default="1,2,3,4,5,6", help="comma-separated scenario numbers")
+    p.add_argument("--server-pid", type=int, help="the server process, for RSS and CPU from /proc")
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--quick", action="store_true", help="small sizes everywhere (a smoke run)")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--read-timeout", type=float, default=120.0)
+    p.add_argument("--scenario-timeout", type=float, default=600.0)
+    p.add_argument("--s1-runs", type=int, default=100)
+    p.add_argument("--s2-clients", type=int, default=32)
+    p.add_argument("--s2-seconds", type=float, default=15.0)
+    p.add_argument("--emit-n", type=int, default=20000)
+    p.add_argument("--s3-repeats", type=int, default=3)
+    p.add_argument("--s4-clients", type=int, default=100)
+    p.add_argument("--s4-n", type=int, default=2000)
+    p.add_argument("--s4-settle", type=float, default=1.0)
+    p.add_argument("--s5-streams", type=int, default=1000)
+    p.add_argument("--s5-idle-seconds", type=float, default=10.0)
+    p.add_argument("--s5-runs", type=int, default=10)
+    p.add_argument("--s6-runs", type=int, default=10)
+    p.add_argument("--tokens-words", type=int, default=100)
+    args = p.parse_args(argv)
+    if args.quick:
+        quick = dict(warmup=1, s1_runs=10, s2_seconds=3.0, s2_clients=8, emit_n=2000, s3_repeats=1, s4_clients=10,
+                     s4_n=200, s5_streams=50, s5_idle_seconds=2.0, s5_runs=3, s6_runs=3)
+        explicit = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:]) if a.startswith("--")}
+        for key, value in quick.items():
+            if key not in explicit:
+                setattr(args, key, value)
+    args.scenario = [int(x) for x in str(args.scenario).split(",") if x.strip()]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = asyncio.run(run(args))
+    out["args"] = {k: v for k, v in vars(args).items()}
+    print(table(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2))
+    return 0 if all(r.get("ok") for r in out["scenarios"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
