@@ -46,10 +46,17 @@ class Executor:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.running = {}
         self._wake = asyncio.Event()
+        self._scan = True  # the next round scans the pending runs (not only the created ones)
+        self._created = []  # ClaimedRuns of runs this process just created, to claim directly
         self._stopping = False
         self._tasks = []
 
-    def wake(self):
+    def wake(self, created=None):
+        """Claim soon: ``created`` (a ClaimedRun handed over by create_run), else whatever is pending."""
+        if created is None:
+            self._scan = True
+        elif self.only_run_ids is None or created.run_id in self.only_run_ids:
+            self._created.append(created)
         self._wake.set()
 
     def deliver_threadsafe(self, message):
@@ -58,7 +65,7 @@ class Executor:
 
     def handle(self, message):
         if message.get("type") == "run.wakeup":
-            self.wake()
+            self.wake(message.get("created"))
         elif message.get("type") == "run.cancel":
             self.cancel_local(message.get("run_id"), message.get("action") or "interrupt")
 
@@ -83,7 +90,8 @@ class Executor:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            self.handle(message)
+            if message.get("delivered_to") != self.worker_id:  # else already handled directly
+                self.handle(message)
 
     def cancel_local(self, run_id, action):
         control = self.running.get(str(run_id))
@@ -95,15 +103,20 @@ class Executor:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=agent_settings.POLL_SECONDS)
             except TimeoutError:
-                pass
+                self._scan = True
             self._wake.clear()
             free = self.concurrency - len(self.running)
             if free <= 0 or self._stopping:
+                self._created.clear()  # the scan after the next run ends finds them
                 continue
+            created, scan = self._created, self._scan
+            self._created, self._scan = [], False
             try:
-                claimed = await _db(queue.claim_runs)(worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids)
+                claimed = await _db(queue.claim_runs)(
+                    worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids, created=created, scan=scan)
             except Exception:  # noqa: BLE001 - database briefly unavailable: try again later
                 logger.warning("claiming runs failed", exc_info=True)
+                self._scan = True
                 await asyncio.sleep(1)
                 continue
             for run in claimed:

@@ -8,6 +8,7 @@ workers can never claim the same run or run two runs of one thread at once.
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,8 +43,10 @@ def _lease_until():
     return timezone.now() + timedelta(seconds=agent_settings.LEASE_SECONDS)
 
 
-def _try_claim(run_id, thread_id, worker_id):
-    """Claim one run; in the same transaction store its ``metadata`` frame. Returns ClaimedRun or None."""
+def _try_claim(run_id, thread_id, worker_id, *, loaded=None):
+    """Claim one run; in the same transaction store its ``metadata`` frame. Returns ClaimedRun or None.
+
+    ``loaded``: the ClaimedRun of a run this process just created (no need to read it back)."""
     with transaction.atomic():
         got_thread = Thread.objects.filter(pk=thread_id, active_run_id__isnull=True).update(
             active_run_id=run_id, status=ThreadStatus.BUSY, updated_at=timezone.now()
@@ -51,14 +54,15 @@ def _try_claim(run_id, thread_id, worker_id):
         if not got_thread:
             return None
         now = timezone.now()
-        got_run = Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        first_attempt = {"attempt": 0} if loaded is not None else {}
+        got_run = Run.objects.filter(pk=run_id, status=RunStatus.PENDING, available_at__lte=now, **first_attempt).update(
             status=RunStatus.RUNNING, worker_id=worker_id, lease_expires_at=_lease_until(),
             started_at=now, updated_at=now, attempt=F("attempt") + 1,
         )
         if not got_run:
             transaction.set_rollback(True)
             return None
-        claimed = load_claimed(run_id)
+        claimed = loaded or load_claimed(run_id)
         claimed.metadata_rows = store_run_events(
             thread_id=thread_id, run_id=run_id, first_seq=claimed.start_seq + 1,
             frames=[("metadata", serde.dumps_str({"run_id": str(run_id), "attempt": claimed.attempt}))],
@@ -67,8 +71,26 @@ def _try_claim(run_id, thread_id, worker_id):
     return claimed
 
 
-def claim_runs(*, worker_id, limit, run_ids=None):
-    """Claim up to ``limit`` runs (among ``run_ids`` if given), oldest first, at most one per thread."""
+def claim_runs(*, worker_id, limit, run_ids=None, created=(), scan=True):
+    """Claim up to ``limit`` runs, oldest first, at most one per thread.
+
+    ``created``: ClaimedRuns of runs this process just created on an otherwise idle thread (see
+    ``claimed_from_created``), claimed directly, without a scan. The scan of pending runs (among
+    ``run_ids`` if given) runs when ``scan`` is true or when one of them could not be claimed."""
+    claimed = []
+    for loaded in created[:limit]:
+        run = _try_claim(loaded.run_id, loaded.thread_id, worker_id, loaded=loaded)
+        if run is None:
+            scan = True
+        else:
+            claimed.append(run)
+    if scan or len(created) > limit:
+        claimed += scan_runs(worker_id=worker_id, limit=limit - len(claimed), run_ids=run_ids)
+    return claimed
+
+
+def scan_runs(*, worker_id, limit, run_ids=None):
+    """Claim up to ``limit`` pending runs (among ``run_ids`` if given), oldest first, one per thread."""
     if limit <= 0:
         return []
     candidates = Run.objects.pending().filter(available_at__lte=timezone.now(), thread__active_run_id__isnull=True)
@@ -86,6 +108,18 @@ def claim_runs(*, worker_id, limit, run_ids=None):
             if len(claimed) >= limit:
                 break
     return claimed
+
+
+def claimed_from_created(*, run, assistant):
+    """The ClaimedRun of a run just created by ``create_run`` (its first attempt), without a query.
+
+    kwargs and metadata are copied through JSON, as a read from the database would give them."""
+    return ClaimedRun(
+        run_id=run.run_id, thread_id=run.thread_id, assistant_id=run.assistant_id, graph_id=run.graph_id,
+        kwargs=orjson.loads(orjson.dumps(run.kwargs)), metadata=orjson.loads(orjson.dumps(run.metadata)),
+        attempt=1, assistant_config=assistant.config, assistant_context=assistant.context,
+        assistant_metadata=assistant.metadata, start_seq=0, temporary=run.thread.temporary,
+    )
 
 
 def load_claimed(run_id):

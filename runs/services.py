@@ -7,6 +7,7 @@ from django.utils import timezone
 from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
 from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
+from runs import queue
 from runs.models import Run, RunStatus
 from streaming import notify
 from streaming.services import delete_events
@@ -50,8 +51,9 @@ def _thread_for_run(*, thread_id, if_not_exists, graph_id, assistant_id):
     return thread, False
 
 
-def create_run(*, payload, thread_id=None):
-    """Create a pending run on ``thread_id`` (or, stateless, on a new temporary thread).
+def create_run(*, payload, thread_id=None, run_id=None):
+    """Create a pending run on ``thread_id`` (or, stateless, on a new temporary thread); ``run_id``
+    lets a stream subscribe to the run's events before the run exists.
 
     Applies the multitask strategy against the thread's active runs and wakes the executors."""
     assistant = resolve_assistant(assistant_id=payload["assistant_id"])
@@ -65,7 +67,7 @@ def create_run(*, payload, thread_id=None):
         active = list(Run.objects.active().for_thread(thread.pk).values_list("run_id", flat=True))
         if active and strategy == "reject":
             raise AlreadyExists(REJECT_DETAIL)
-        run_id = uuid7()
+        run_id = run_id or uuid7()
         metadata = {**(payload.get("metadata") or {})}
         run = Run.objects.create(
             run_id=run_id, thread=thread, assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
@@ -74,7 +76,10 @@ def create_run(*, payload, thread_id=None):
         )
         if active and strategy in ("interrupt", "rollback"):
             _cancel_locked(run_ids=active, action=strategy)
-    transaction.on_commit(lambda: notify.workers({"type": "run.wakeup"}))
+    # A run that can start at once on an idle thread is handed to this process's executor as it is,
+    # so that it is claimed without a scan or a read-back (the first event comes sooner).
+    created = queue.claimed_from_created(run=run, assistant=assistant) if not active and after <= 0 else None
+    transaction.on_commit(lambda: notify.workers({"type": "run.wakeup"}, local={"created": created}))
     return run
 
 

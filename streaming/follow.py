@@ -18,15 +18,15 @@ def _run_filter(modes):
     return lambda event: event == "error" or sse.mode_of(event) in wanted
 
 
-async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1):
+async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1, need_read=True):
     """Subscribe, replay from the DB, then go live; see the module docstring.
 
     ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
     returns the [(position, row)] a wake-up carries, or None; ``emit(row)`` returns the bytes for one
     row (or b""); a batch of rows goes out as one chunk. While idle, the DB is re-read every
-    ``idle_reread`` heartbeat periods (every time while the layer is down)."""
+    ``idle_reread`` heartbeat periods (every time while the layer is down). ``need_read=False``: the
+    caller subscribed before anything could be stored, so the first read is skipped."""
     await consumer.subscribe(group)
-    need_read = True
     idle = 0
     while True:
         if need_read:
@@ -65,8 +65,10 @@ async def _write(consumer, chunk):
         await consumer.write(data)
 
 
-async def follow_run(consumer, *, run_id, after=None, modes=None):
-    """Send the run's frames after position ``after`` (None: only what comes from now on)."""
+async def follow_run(consumer, *, run_id, after=None, modes=None, subscribed_new=False):
+    """Send the run's frames after position ``after`` (None: only what comes from now on).
+
+    ``subscribed_new``: the consumer subscribed to the run's group before creating the run."""
     keep = _run_filter(modes)
 
     async def read(last):
@@ -84,7 +86,8 @@ async def follow_run(consumer, *, run_id, after=None, modes=None):
         return sse.frame(event, data, seq) if keep(event) else b""
 
     last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
-    await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message, emit=emit)
+    await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message,
+                emit=emit, need_read=not subscribed_new)
 
 
 def _thread_filter(modes):

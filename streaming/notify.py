@@ -77,13 +77,15 @@ async def aworkers(message):
     await get_channel_layer().group_send(WORKERS_GROUP, message)
 
 
-def workers(message):
-    """Wake or instruct every executor; the one in this process (if any) is told directly."""
+def workers(message, *, local=None):
+    """Wake or instruct every executor. The one in this process (if any) is told directly, with
+    ``local`` added (in-process objects), and ignores the channel-layer copy."""
     from runs.executor import get_executor
 
     executor = get_executor()
     if executor is not None:
-        executor.deliver_threadsafe(message)
+        executor.deliver_threadsafe({**message, **(local or {})})
+        message = {**message, "delivered_to": executor.worker_id}
     _send_sync(aworkers(message))
 
 

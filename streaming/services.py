@@ -9,11 +9,17 @@ from threads.models import Thread
 
 
 def _allocate(thread_id, count):
-    """Reserve ``count`` positions of the thread's log; the row lock orders concurrent writers."""
-    thread = Thread.objects.select_for_update().only("event_seq").get(pk=thread_id)
-    first = thread.event_seq + 1
-    Thread.objects.filter(pk=thread_id).update(event_seq=thread.event_seq + count)
-    return first
+    """Reserve ``count`` positions of the thread's log in one ``UPDATE ... RETURNING``: the row lock
+    it takes orders concurrent writers. Raises Thread.DoesNotExist for a missing thread."""
+    ops = connection.ops
+    table, column, key = (ops.quote_name(name) for name in (Thread._meta.db_table, "event_seq", Thread._meta.pk.column))
+    pk = Thread._meta.pk.get_db_prep_value(thread_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {column} = {column} + %s WHERE {key} = %s RETURNING {column}", [count, pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Thread.DoesNotExist(thread_id)
+    return row[0] - count + 1
 
 
 def store_run_events(*, thread_id, run_id, first_seq, frames):
@@ -54,7 +60,7 @@ def append_thread_event(*, thread_id, event, data, run_id=None):
     text = data if isinstance(data, str) else serde.dumps_str(data)
     with transaction.atomic():
         start = _allocate(thread_id, 1)
-        Event.objects.create(thread_id=thread_id, run_id=None, seq=None, thread_seq=start, event=event, data=text)
+        _insert_rows(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
         # Listeners are woken once the row is visible (at once when no outer transaction is open).
         transaction.on_commit(
             lambda: notify.events_stored(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])

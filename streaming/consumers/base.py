@@ -1,8 +1,9 @@
 """A Channels consumer for long-lived HTTP responses (SSE streams, /wait and /join).
 
-The response is produced by a task while the consumer keeps reading its ASGI ``receive`` and its
-channel-layer channel: an ``http.disconnect`` is noticed at once (the task is cancelled and
-``on_disconnect`` runs) and channel-layer wake-ups are queued in ``self.inbox`` for the task.
+The response is produced by a task while the consumer keeps reading its ASGI ``receive``: an
+``http.disconnect`` is noticed at once (the task is cancelled and ``on_disconnect`` runs). The task
+reads channel-layer wake-ups from the consumer's channel itself (``next_message``). An idle stream is
+therefore two tasks and one queue; no per-wait task or timer task.
 """
 import asyncio
 import logging
@@ -11,7 +12,6 @@ import orjson
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 from rest_framework import serializers
 
@@ -27,7 +27,6 @@ class StreamConsumer(AsyncConsumer):
     async def __call__(self, scope, receive, send):
         self.scope = scope
         self.base_send = send
-        self.inbox = asyncio.Queue()
         self.headers_sent = False
         self.sse = True
         self.last_write = 0.0
@@ -40,29 +39,16 @@ class StreamConsumer(AsyncConsumer):
         self.layer_ok = True
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
-        sources = [receive, self._channel_receive]
-        dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(sources))
+        dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
         try:
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._cleanup(dispatcher)
 
-    async def _channel_receive(self):
-        """Channel-layer messages; while the layer is down, wait and retry (listeners poll the DB)."""
-        while True:
-            try:
-                message = await self.channel_layer.receive(self.channel_name)
-                self.layer_ok = True
-                return message
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                self.layer_ok = False
-                await asyncio.sleep(0.5)
-
-    async def _dispatch_all(self, sources):
+    async def _dispatch_all(self, receive):
         try:
-            await await_many_dispatch(sources, self.dispatch)
+            while True:
+                await self.dispatch(await receive())
         except StopConsumer:
             pass
 
@@ -107,16 +93,6 @@ class StreamConsumer(AsyncConsumer):
             self._done.set_result(None)
         raise StopConsumer()
 
-    async def stream_events(self, message):
-        self.inbox.put_nowait(message)
-
-    async def stream_end(self, message):
-        self.inbox.put_nowait(message)
-
-    async def stream_resync(self, message):
-        """The channel layer finished joining a group: re-read the database once."""
-        self.inbox.put_nowait(message)
-
     # --- for subclasses ----------------------------------------------------------------------
     async def respond(self, body):
         raise NotImplementedError
@@ -125,6 +101,8 @@ class StreamConsumer(AsyncConsumer):
         """The client went away before the response ended."""
 
     async def subscribe(self, group):
+        if group in self._groups:
+            return
         self._groups.append(group)
         try:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -133,14 +111,25 @@ class StreamConsumer(AsyncConsumer):
             self.layer_ok = False
 
     async def next_message(self, timeout):
-        """The next wake-up, or None after ``timeout`` (sooner while the layer is down)."""
+        """The next channel-layer message for this stream (``stream.events``, ``stream.end``,
+        ``stream.resync``: the channel joined a group late, re-read), or None after ``timeout``
+        (sooner while the layer is down: the caller then polls the database)."""
         if not self.layer_ok:
             timeout = min(timeout, 0.25)
             await self._resubscribe()
         try:
-            return await asyncio.wait_for(self.inbox.get(), timeout)
+            async with asyncio.timeout(timeout):
+                message = await self.channel_layer.receive(self.channel_name)
         except TimeoutError:
             return None
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the layer is down: the caller polls, not too often
+            self.layer_ok = False
+            await asyncio.sleep(min(timeout, 0.25))
+            return None
+        self.layer_ok = True
+        return message
 
     async def _resubscribe(self):
         try:
@@ -155,10 +144,6 @@ class StreamConsumer(AsyncConsumer):
         loop = asyncio.get_running_loop()
         if loop.time() - self.last_write >= self.heartbeat:
             await self.write(sse.HEARTBEAT if self.sse else b"\n")
-
-    def drain_inbox(self):
-        while not self.inbox.empty():
-            self.inbox.get_nowait()
 
     def header(self, name):
         name = name.lower().encode()

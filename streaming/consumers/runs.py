@@ -6,10 +6,10 @@ import orjson
 from agentserver import serde
 from agentserver.api.exceptions import InvalidInput, NotFound
 from agentserver.db import db
-from agentserver.ids import parse_uuid
+from agentserver.ids import parse_uuid, uuid7
 from runs import queue, services
 from runs.serializers import STREAM_MODES, RunCreateSerializer
-from streaming import follow, selectors
+from streaming import follow, notify, selectors
 from streaming.consumers.base import StreamConsumer
 
 LAST_EVENT_ID = re.compile(r"^\s*(-1|\d+)(-\d+)?\s*$")
@@ -61,13 +61,17 @@ def _run_headers(thread_id, run_id, tail):
 class CreateRunMixin:
     stateless_tail = None
 
-    async def create(self, body):
+    async def create(self, body, *, subscribe=False):
+        """Validate and create the run; ``subscribe``: to its events first, so none can be missed."""
         payload = dict(self.validate(RunCreateSerializer, self.parse_json(body)))
         thread_id = _path_uuid(self, "thread_id", "thread")
         self.stateless = thread_id is None
         if self.stateless:
             payload["attached"] = True
-        run = await db(services.create_run)(payload=payload, thread_id=thread_id)
+        run_id = uuid7()
+        if subscribe:
+            await self.subscribe(notify.run_group(run_id))
+        run = await db(services.create_run)(payload=payload, thread_id=thread_id, run_id=run_id)
         self.run_id, self.thread_id = run.run_id, run.thread_id
         self.on_disconnect_action = payload.get("on_disconnect", "continue")
         return run
@@ -93,13 +97,14 @@ class RunStreamConsumer(CreateRunMixin, StreamConsumer):
     """POST /threads/{thread_id}/runs/stream and POST /runs/stream."""
 
     async def respond(self, body):
-        run = await self.create(body)
+        run = await self.create(body, subscribe=True)
         if self.stateless:
             headers = [("location", f"/runs/{run.run_id}/stream"), ("content-location", f"/runs/{run.run_id}")]
         else:
             headers = _run_headers(run.thread_id, run.run_id, "stream")
         await self.start(extra=headers)
-        await follow.follow_run(self, run_id=run.run_id, after=0)
+        # Subscribed before the run existed: every event is announced to us, no initial read needed.
+        await follow.follow_run(self, run_id=run.run_id, after=0, subscribed_new=True)
         await self.release()
 
 
