@@ -98,6 +98,12 @@ def setup():
 
 async def _close():
     closers = _state.pop("closers", [])
+    # The store's batching task would otherwise be cancelled by the store's __del__ with no loop
+    # iteration left to finish it ("Task was destroyed but it is pending" at exit).
+    batcher = getattr(_state.get("store"), "_task", None)
+    if batcher is not None and not batcher.done():
+        batcher.cancel()
+        await asyncio.gather(batcher, return_exceptions=True)
     _state.clear()
     for close in closers:
         await close()

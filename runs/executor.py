@@ -64,6 +64,8 @@ class Executor:
         self.loop.call_soon_threadsafe(self.handle, message)
 
     def handle(self, message):
+        if message.get("dropped"):  # the layer lost a message for us: scan (cancels: the lease loop)
+            self.wake()
         if message.get("type") == "run.wakeup":
             self.wake(message.get("created"))
         elif message.get("type") == "run.cancel":

@@ -3,8 +3,10 @@
 Channels' ``InMemoryChannelLayer`` keeps asyncio queues that only the loop using them may touch. In
 agentserver, runs execute on the runtime loop (see ``agentserver.runtime``) while consumers serve SSE on
 the server's loop, so this layer delivers every message onto the receiving channel's own loop with
-``call_soon_threadsafe``. Like every channel layer, it may drop messages when a channel is full:
-listeners treat messages as wake-ups and read events from the database.
+``call_soon_threadsafe``. Like every channel layer, it may drop messages when a channel is full, but
+unlike the others it says so (``lossless``): the next message received on that channel carries
+``"dropped": True``, and a listener then re-reads the database. Nothing else loses a message in-process,
+so its listeners need no periodic safety re-read.
 """
 import asyncio
 import logging
@@ -20,15 +22,17 @@ logger = logging.getLogger(__name__)
 
 
 class _Channel:
-    __slots__ = ("loop", "queue")
+    __slots__ = ("loop", "queue", "dropped")
 
     def __init__(self, loop, capacity):
         self.loop = loop
         self.queue = asyncio.Queue(maxsize=capacity)
+        self.dropped = False
 
 
 class ThreadSafeInMemoryChannelLayer(BaseChannelLayer):
     extensions = ["groups", "flush"]
+    lossless = True  # a dropped message is reported on the channel's next message
 
     def __init__(self, expiry=60, group_expiry=86400, capacity=1000, channel_capacity=None, **kwargs):
         super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity, **kwargs)
@@ -51,15 +55,16 @@ class ThreadSafeInMemoryChannelLayer(BaseChannelLayer):
         if target is None:
             return
         if target.queue.qsize() >= target.queue.maxsize:
+            target.dropped = True
             raise ChannelFull(channel)
-        target.loop.call_soon_threadsafe(self._put, target.queue, message)
+        target.loop.call_soon_threadsafe(self._put, target, message)
 
     @staticmethod
-    def _put(queue, message):
+    def _put(target, message):
         try:
-            queue.put_nowait(message)
+            target.queue.put_nowait(message)
         except asyncio.QueueFull:
-            pass  # dropped: listeners re-read the database
+            target.dropped = True
 
     async def receive(self, channel):
         self.require_valid_channel_name(channel)
@@ -67,7 +72,11 @@ class ThreadSafeInMemoryChannelLayer(BaseChannelLayer):
             target = self._channels.get(channel)
             if target is None:
                 target = self._channels[channel] = _Channel(asyncio.get_running_loop(), self.get_capacity(channel))
-        return await target.queue.get()
+        message = await target.queue.get()
+        if target.dropped:
+            target.dropped = False
+            message = {**message, "dropped": True}
+        return message
 
     async def group_add(self, group, channel):
         self.require_valid_group_name(group)
