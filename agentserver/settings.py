@@ -128,6 +128,7 @@ AGENTSERVER = {
     "ON_WORKER_CRASH": os.environ.get("AGENTSERVER_ON_WORKER_CRASH", "retry"),
     "MAX_ATTEMPTS": int(os.environ.get("AGENTSERVER_MAX_ATTEMPTS", "3")),
     "SHUTDOWN_GRACE_SECONDS": float(os.environ.get("AGENTSERVER_SHUTDOWN_GRACE_SECONDS", "20")),
+    "HEARTBEAT_SECONDS": float(os.environ.get("AGENTSERVER_HEARTBEAT_SECONDS", "5")),
     "CHECKPOINTER_PATH": os.environ.get(
         "AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3")
     ),
