@@ -154,6 +154,7 @@ class RunOutcome:
         self.status = "success"
         self.error = None
         self.cancel_action = ""
+        self.last_seq = None  # the run's last stored event (when every batch was stored)
 
 
 async def execute(run, *, control):
@@ -185,6 +186,7 @@ async def execute(run, *, control):
         outcome.error = {"error": type(exc).__name__, "message": str(exc)}
         writer.emit("error", outcome.error)
     await writer.aclose()
+    outcome.last_seq = writer.next_seq - 1 if writer.error is None else None
     if outcome.cancel_action != "shutdown":
         await _record(run, config, outcome)
     return outcome
@@ -211,4 +213,5 @@ async def _record(run, config, outcome):
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=error, output=output,
         thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
     )
-    await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status)
+    await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status,
+                               last_seq=outcome.last_seq)

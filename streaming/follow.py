@@ -2,7 +2,8 @@
 
 Channel-layer messages carry the rows just stored; a listener uses them only when they continue
 exactly where it is (``first == last + 1``), skips what it has already sent (de-duplication by
-position), and re-reads the database on any gap, on ``stream.end`` and on every idle heartbeat. A
+position), and re-reads the database on any gap, on a ``stream.end`` that names an event it has not
+sent (``last_seq``), and on every idle heartbeat (rarely on a layer that reports drops). A
 dropped message therefore costs latency, never an event.
 """
 from agentserver.db import db
@@ -50,6 +51,8 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
             if idle >= idle_reread or not consumer.layer_ok:
                 need_read, idle = True, 0
             continue
+        if message["type"] == "stream.end" and last >= message.get("last_seq", float("inf")):
+            return  # the run is over and we have sent its last event
         rows = from_message(message) if message["type"] == "stream.events" and not message.get("dropped") else None
         if not rows or rows[0][0] > last + 1:
             need_read = True

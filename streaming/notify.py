@@ -65,9 +65,12 @@ def events_stored(*, thread_id, run_id, rows):
 
 
 @_never_raise
-async def arun_finished(*, thread_id, run_id, status):
+async def arun_finished(*, thread_id, run_id, status, last_seq=None):
+    """The run is over; ``last_seq``: its last event, so a listener that has it needs no DB read."""
     layer = get_channel_layer()
     message = {"type": "stream.end", "run_id": str(run_id), "status": status}
+    if last_seq is not None:
+        message["last_seq"] = last_seq
     await layer.group_send(run_group(run_id), message)
 
 

@@ -77,3 +77,34 @@ async def test_thread_stream_rereads_after_a_drop_and_gets_every_event():
     text = b"".join(consumer.written).decode()
     ids = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
     assert ids == seqs
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_run_stream_end_naming_unsent_events_reads_them_first():
+    """Every event announcement was lost; the run's stream.end (last_seq 3) makes the stream read them."""
+    from django.utils import timezone
+
+    from runs.models import Run, RunStatus
+    from streaming.services import store_run_events
+
+    def make_run():
+        thread = Thread.objects.create_now(metadata={})
+        run = Run.objects.create(thread=thread, assistant_id=thread.pk, graph_id="g", available_at=timezone.now(),
+                                 status=RunStatus.SUCCESS)
+        store_run_events(thread_id=thread.pk, run_id=run.pk, first_seq=1,
+                         frames=[("metadata", "{}"), ("values", '{"a":1}'), ("values", '{"a":2}')])
+        return run
+
+    layer = ThreadSafeInMemoryChannelLayer()
+    consumer = _listener(layer)
+    consumer.channel_name = await layer.new_channel()
+    run = await sync_to_async(make_run)()
+    task = asyncio.create_task(follow.follow_run(consumer, run_id=run.pk, after=0, subscribed_new=True))
+    while not consumer._groups:
+        await asyncio.sleep(0.01)
+    await layer.group_send(notify.run_group(run.pk), {"type": "stream.end", "run_id": str(run.pk),
+                                                      "status": "success", "last_seq": 3})
+    async with asyncio.timeout(3):
+        await task
+    text = b"".join(consumer.written).decode()
+    assert [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")] == [1, 2, 3]
