@@ -99,6 +99,12 @@ def _close_connections_before_dropping_the_test_database(django_db_setup, django
 
     persistence.close()
     with django_db_blocker.unblock():
+        connection = connections["default"]
+        if connection.vendor == "postgresql":
+            # a pool thread of a test that just ended may still hold a session: end them all
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         for connection in connections.all():
             connection.close()
             if hasattr(connection, "close_pool"):
