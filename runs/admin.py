@@ -16,7 +16,9 @@ from agentserver.api.exceptions import ServiceError
 from agentserver.ids import parse_uuid
 from runs import services
 from runs.admin_actions import ACTIONS, cancel_with_report
-from runs.admin_display import ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration
+from runs.admin_display import (
+    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration,
+)
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 
 EVENTS_PER_PAGE = 50
@@ -111,10 +113,10 @@ class JSONFieldsMixin:
 
 
 @admin.register(Run)
-class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, admin.ModelAdmin):
+class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     list_display = ("run_id", "status_display", "graph_id", "thread_display", "created_at", "updated_at", "duration")
     list_filter = ("status", GraphFilter, ("created_at", DateFieldListFilter))
-    # The real search is get_search_results (by id through the indexes, else metadata text).
+    # The real search is IdOrTextSearchMixin (by id through the indexes, else metadata text).
     search_fields = ("=run_id",)
     search_help_text = "A run, thread or assistant id; any other text is searched in the metadata."
     ordering = ("-created_at",)
@@ -151,14 +153,10 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, admin.ModelAdmin):
         return run_duration(obj)
 
     # --- search ----------------------------------------------------------------------------
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        uid = parse_uuid(term)
-        if uid is not None:
-            return queryset.filter(Q(run_id=uid) | Q(thread_id=uid) | Q(assistant_id=uid)), False
-        return queryset.filter(Q(metadata__icontains=term) | Q(graph_id=term)), False
+    id_search_fields = ("run_id", "thread_id", "assistant_id")
+
+    def text_search(self, term):
+        return Q(metadata__icontains=term) | Q(graph_id=term)
 
     # --- permissions: runs are created by the API/`manage.py run`, never edited by hand -----
 

@@ -1,9 +1,11 @@
 """Rendering helpers shared by the admins of runs, threads, assistants and events."""
 import json
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from agentserver.ids import parse_uuid
 from runs.cli import fmt_duration
 
 # Larger JSON documents are cut in the admin (the full value stays available through the API).
@@ -70,3 +72,25 @@ class ReadOnlyAdminMixin:
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class IdOrTextSearchMixin:
+    """Admin search: a UUID matches ``id_search_fields`` exactly (through their indexes); any other
+    text is looked up by ``text_search(term)``, a Q (by default it matches nothing)."""
+
+    id_search_fields = ()
+
+    def text_search(self, term):
+        return Q(pk__in=[])
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        uid = parse_uuid(term)
+        if uid is None:
+            return queryset.filter(self.text_search(term)), False
+        by_id = Q()
+        for field in self.id_search_fields:
+            by_id |= Q(**{field: uid})
+        return queryset.filter(by_id), False

@@ -6,8 +6,7 @@ run and thread are shown from their raw ids).
 from django.contrib import admin
 from django.db.models import Q
 
-from agentserver.ids import parse_uuid
-from runs.admin_display import ReadOnlyAdminMixin, admin_link, pretty_json_text
+from runs.admin_display import IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, pretty_json_text
 from runs.cli import truncate
 from streaming.models import Event
 
@@ -45,7 +44,7 @@ class ScopeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     list_display = ("id", "event", "run_display", "seq", "thread_display", "thread_seq", "created_at", "data_preview")
     list_filter = (EventKindFilter, ScopeFilter)
     search_fields = ("=event",)
@@ -73,14 +72,10 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def data_json(self, obj):
         return pretty_json_text(obj.data)
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        uid = parse_uuid(term)
-        if uid is not None:
-            return queryset.filter(Q(run_id=uid) | Q(thread_id=uid)), False
-        return queryset.filter(event=term), False
+    id_search_fields = ("run_id", "thread_id")
+
+    def text_search(self, term):
+        return Q(event=term)
 
     # The log is written by runs only; it is deleted with its runs/threads (or by `manage.py purge`).
 

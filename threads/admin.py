@@ -10,10 +10,11 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from agentserver.ids import parse_uuid
 from runs.admin import status_badge
 from runs.admin_actions import cancel_matching
-from runs.admin_display import ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json
+from runs.admin_display import (
+    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json,
+)
 from runs.models import Run
 from threads import services
 from threads.models import Thread
@@ -69,7 +70,7 @@ def cancel_thread_runs(modeladmin, request, queryset):
 
 
 @admin.register(Thread)
-class ThreadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ThreadAdmin(ReadOnlyAdminMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     list_display = ("thread_id", "status_display", "metadata_preview", "latest_run", "created_at", "updated_at", "temporary")
     list_filter = ("status", "temporary", ("created_at", DateFieldListFilter))
     search_fields = ("=thread_id",)
@@ -94,14 +95,10 @@ class ThreadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             latest_run_status=Subquery(latest.values("status")[:1]),
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        uid = parse_uuid(term)
-        if uid is not None:
-            return queryset.filter(pk=uid), False
-        return queryset.filter(Q(metadata__icontains=term)), False
+    id_search_fields = ("pk",)
+
+    def text_search(self, term):
+        return Q(metadata__icontains=term)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
