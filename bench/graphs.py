@@ -10,8 +10,7 @@
 ``expected_tokens_text(words)`` is what the chunks of ``tokens`` concatenate to; the load generator and
 the in-process baseline use it to check what they counted.
 """
-import operator
-from typing import Annotated, TypedDict
+from typing import TypedDict
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage

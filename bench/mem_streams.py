@@ -54,7 +54,7 @@ def _driver():
     bench = Path(__file__).resolve().parent
     root = bench.parent
     sys.path.insert(0, str(bench))
-    import load  # noqa: E402
+    import checks  # noqa: E402
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--streams", type=int, default=1000)
@@ -91,11 +91,11 @@ def _driver():
 
             async def make():
                 async with sem:
-                    return await load.create_thread(s)
+                    return await checks.create_thread(s)
 
             threads = await asyncio.gather(*(make() for _ in range(args.streams)))
             for _ in range(3):  # warm-up: runs and a few streams
-                await load.stream_run(s, await load.create_thread(s), load.NOOP_BODY, load.NoopCheck())
+                await checks.stream_run(s, await checks.create_thread(s), checks.NOOP_BODY, checks.NoopCheck())
             warm = [await s.get(f"/threads/{t}/stream") for t in threads[:20]]
             await asyncio.sleep(0.5)
             for r in warm:

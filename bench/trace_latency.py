@@ -170,7 +170,7 @@ def _driver():
     bench = Path(__file__).resolve().parent
     root = bench.parent
     sys.path.insert(0, str(bench))
-    import load  # noqa: E402
+    import checks  # noqa: E402
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=30)
@@ -212,9 +212,9 @@ def _driver():
             starts = []
             async with aiohttp.ClientSession(url) as session:
                 for i in range(args.runs + 3):
-                    thread_id = await load.create_thread(session)
+                    thread_id = await checks.create_thread(session)
                     await asyncio.sleep(args.gap)
-                    t = await load.stream_run(session, thread_id, load.NOOP_BODY, load.NoopCheck())
+                    t = await checks.stream_run(session, thread_id, checks.NOOP_BODY, checks.NoopCheck())
                     if i >= 3:  # warm-up
                         starts.append((t["t0"], t))
                     await asyncio.sleep(args.gap)
