@@ -78,8 +78,12 @@ def create_run(*, payload, thread_id=None, run_id=None):
             _cancel_locked(run_ids=active, action=strategy)
     # A run that can start at once on an idle thread is handed to this process's executor as it is,
     # so that it is claimed without a scan or a read-back (the first event comes sooner).
-    created = queue.claimed_from_created(run=run, assistant=assistant) if not active and after <= 0 else None
-    transaction.on_commit(lambda: notify.workers({"type": "run.wakeup"}, local={"created": created}))
+    def handover():  # called only when this process has an executor
+        if active or after > 0:
+            return {}
+        return {"created": queue.claimed_from_created(run=run, assistant=assistant)}
+
+    transaction.on_commit(lambda: notify.workers({"type": "run.wakeup"}, local=handover))
     return run
 
 

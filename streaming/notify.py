@@ -81,13 +81,13 @@ async def aworkers(message):
 
 
 def workers(message, *, local=None):
-    """Wake or instruct every executor. The one in this process (if any) is told directly, with
-    ``local`` added (in-process objects), and ignores the channel-layer copy."""
+    """Wake or instruct every executor. The one in this process (if any) is told directly, with what
+    ``local()`` returns added (in-process objects, built only then), and ignores the layer's copy."""
     from runs.executor import get_executor
 
     executor = get_executor()
     if executor is not None:
-        executor.deliver_threadsafe({**message, **(local or {})})
+        executor.deliver_threadsafe({**message, **(local() if local else {})})
         message = {**message, "delivered_to": executor.worker_id}
     _send_sync(aworkers(message))
 

@@ -122,8 +122,6 @@ class StreamConsumer(AsyncConsumer):
                 message = await self.channel_layer.receive(self.channel_name)
         except TimeoutError:
             return None
-        except asyncio.CancelledError:
-            raise
         except Exception:  # noqa: BLE001 - the layer is down: the caller polls, not too often
             self.layer_ok = False
             await asyncio.sleep(min(timeout, 0.25))
