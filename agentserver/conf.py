@@ -31,6 +31,15 @@ DEFAULTS = {
     # Seconds a SIGTERM'd worker lets its runs finish before handing them back.
     "SHUTDOWN_GRACE_SECONDS": 20.0,
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # The apps' consumer route lists (long-lived responses), matched before Django's URLconf.
+    "CONSUMER_ROUTES": ["runs.routing.consumer_routes", "threads.routing.consumer_routes"],
+    # Request bodies above this many bytes get a 413, on every route (JSON views and streams).
+    "MAX_BODY_BYTES": 8 * 1024 * 1024,
+    # JSON request bodies nested deeper than this get a 422 (what cannot be rendered back is never stored).
+    "MAX_JSON_DEPTH": 100,
+    # Dotted paths of callables ``policy(request: agentserver.api.pipeline.ApiRequest)`` run on every
+    # API request (JSON views and streams) before its body is read; raise ApiError to refuse it.
+    "REQUEST_POLICIES": [],
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
 }

@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "channels",
@@ -53,7 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "corsheaders.middleware.CorsMiddleware",
+    "agentserver.api.middleware.ApiPipelineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +128,7 @@ AGENTSERVER = {
     "MAX_ATTEMPTS": int(os.environ.get("AGENTSERVER_MAX_ATTEMPTS", "3")),
     "SHUTDOWN_GRACE_SECONDS": float(os.environ.get("AGENTSERVER_SHUTDOWN_GRACE_SECONDS", "20")),
     "HEARTBEAT_SECONDS": float(os.environ.get("AGENTSERVER_HEARTBEAT_SECONDS", "5")),
+    "MAX_BODY_BYTES": int(os.environ.get("AGENTSERVER_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
     "CHECKPOINTER_PATH": os.environ.get(
         "AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3")
     ),
@@ -137,7 +137,7 @@ AGENTSERVER = {
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["agentserver.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["agentserver.api.parsers.PipelineJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
@@ -156,6 +156,8 @@ CORS_ALLOW_ALL_ORIGINS = _cors == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors
 CORS_EXPOSE_HEADERS = ["x-pagination-total", "x-pagination-next", "content-location", "location"]
 CORS_PREFLIGHT_MAX_AGE = 600
+# Bodies are limited by the request pipeline (AGENTSERVER_MAX_BODY_BYTES), for every route alike.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

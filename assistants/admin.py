@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from assistants import services
 from assistants.models import Assistant, AssistantVersion
-from runs.admin_display import ReadOnlyAdminMixin, json_display, short_json
+from agentserver.admin_display import ReadOnlyAdminMixin, json_display, short_json
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline):

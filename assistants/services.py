@@ -11,6 +11,7 @@ from agentserver.api.exceptions import AlreadyExists, NotFound, ServiceError
 from agentserver.api.fields import uuid_or_422
 from agentserver.graphs import registry
 from agentserver.ids import system_assistant_id
+from assistants import hooks
 from assistants.models import Assistant, AssistantVersion
 from assistants.selectors import require_graph
 
@@ -162,22 +163,9 @@ def delete_assistant(*, assistant_id, delete_threads=False):
 
 
 def _cancel_runs_of(*, assistant_id):
-    from runs.models import Run
-    from runs.services import cancel_runs
-
-    run_ids = list(Run.objects.active().filter(assistant_id=assistant_id).values_list("run_id", flat=True))
-    if run_ids:
-        cancel_runs(run_ids=run_ids, action="interrupt")
+    hooks.dependents().cancel_runs(assistant_id=assistant_id)
 
 
 def _delete_threads_of(*, assistant_id):
     """Threads created for this assistant, with their runs, events and checkpoints."""
-    from threads.models import Thread
-    from threads.services import prune_threads
-
-    thread_ids = list(
-        Thread.objects.filter(metadata__assistant_id=str(assistant_id)).values_list("thread_id", flat=True)
-    )
-    if thread_ids:
-        prune_threads(thread_ids=thread_ids, strategy="delete")
-    return thread_ids
+    return hooks.dependents().delete_threads(assistant_id=assistant_id)

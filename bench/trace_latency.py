@@ -97,7 +97,7 @@ if TRACE_FILE and __name__ != "__main__":
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from runs import execution, executor, services
     from streaming import notify
-    from streaming.consumers.base import StreamConsumer
+    from agentserver.api.consumers import StreamConsumer
     from streaming.writer import EventWriter
 
     wrap_sync(services, "create_run", "create_run")

@@ -16,7 +16,8 @@ from agentserver.api.exceptions import ServiceError
 from agentserver.ids import parse_uuid
 from runs import services
 from runs.admin_actions import ACTIONS, cancel_with_report
-from runs.admin_display import (
+from agentserver.admin_display import (
+    status_badge,
     IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration,
 )
 from runs.models import FINISHED_STATUSES, Run, RunStatus
@@ -24,12 +25,6 @@ from runs.models import FINISHED_STATUSES, Run, RunStatus
 EVENTS_PER_PAGE = 50
 REFRESH_SECONDS = 2
 MAX_MESSAGE_LINES = 20
-STATUS_COLORS = {
-    "pending": "#777", "running": "#1f6feb", "success": "#1a7f37", "error": "#cf222e",
-    "interrupted": "#9a6700", "timeout": "#cf222e",
-}
-
-
 class GraphFilter(admin.SimpleListFilter):
     """Graphs of langgraph.json and of the assistants table (small), not a DISTINCT over every run."""
 
@@ -51,11 +46,6 @@ class GraphFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(graph_id=self.value()) if self.value() else queryset
-
-
-def status_badge(status):
-    color = STATUS_COLORS.get(status, "#777")
-    return format_html('<strong style="color: {}">{}</strong>', color, status)
 
 
 def report_cancel(request, report):
@@ -232,3 +222,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
         if Run.objects.filter(pk=run_id).exists():
             return HttpResponseRedirect(reverse("admin:runs_run_change", args=[run_id]))
         return HttpResponseRedirect(reverse("admin:runs_run_changelist"))
+
+
+# The thread admin shows runs, so it is registered from here (runs sit above threads).
+from runs import admin_threads  # noqa: E402,F401

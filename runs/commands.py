@@ -2,6 +2,8 @@
 from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
 from runs.serializers import RunCreateSerializer
+from runs.protocol_v2 import SUBSEQ
+from streaming.selectors import log_head
 from threads.models import Thread
 
 V2_STREAM_MODES = ["values", "updates", "messages-tuple", "custom", "tasks"]
@@ -75,7 +77,6 @@ def execute_command(*, thread_id, command):
         result = handler(thread, params)
     except CommandError as exc:
         return 200, {"type": "error", "id": command_id, "error": exc.code, "message": exc.message}
-    head = Thread.objects.filter(pk=thread_id).values_list("event_seq", flat=True).first() or 0
-    from streaming.protocol_v2 import SUBSEQ
+    head = log_head(thread_id=thread_id) or 0
 
     return 200, {"type": "success", "id": command_id, "result": result, "meta": {"applied_through_seq": head * SUBSEQ}}

@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from agentserver import persistence
 from agentserver.conf import agent_settings
 from agentserver.db import db
-from runs import execution, queue, webhooks
+from runs import execution, queue, wakeups, webhooks
 from streaming import notify
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Executor:
         self.loop = asyncio.get_running_loop()
         layer = get_channel_layer()
         self.channel = await layer.new_channel()
-        await layer.group_add(notify.WORKERS_GROUP, self.channel)
+        await layer.group_add(wakeups.WORKERS_GROUP, self.channel)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(coro) for coro in (self._listen(layer), self._claim_loop(), self._lease_loop())]
         self.wake()
@@ -189,7 +189,7 @@ class Executor:
             await asyncio.sleep(0.05)
         if leftover:
             await _db(queue.hand_back)(run_ids=leftover, worker_id=self.worker_id)
-            await notify.aworkers({"type": "run.wakeup"})
+            await wakeups.aworkers({"type": "run.wakeup"})
         for task in self._tasks:
             task.cancel()
         return leftover

@@ -1,6 +1,6 @@
 """Reads of runs."""
 from agentserver.api.exceptions import NotFound
-from runs.models import Run
+from runs.models import FINISHED_STATUSES, Run
 from threads.models import Thread
 
 
@@ -29,3 +29,34 @@ def get_run_by_id(*, run_id):
     if run is None:
         raise NotFound("Not Found")
     return run
+
+
+# --- for streams (called through agentserver.db.db) -------------------------------------------
+def run_status(*, run_id):
+    """The run's status, or None when the run does not exist (deleted counts as over)."""
+    return Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+
+
+def is_over(status):
+    return status is None or status in FINISHED_STATUSES
+
+
+def run_is_over(*, run_id):
+    return is_over(run_status(run_id=run_id))
+
+
+def run_for_stream(*, thread_id, run_id):
+    """The run (by id, and on that thread when ``thread_id`` is given), or None."""
+    qs = Run.objects.filter(pk=run_id)
+    if thread_id is not None:
+        qs = qs.filter(thread_id=thread_id)
+    return qs.values("run_id", "thread_id", "status", "kwargs").first()
+
+
+def run_output(*, run_id):
+    return Run.objects.filter(pk=run_id).values_list("status", "output", flat=False).first()
+
+
+def run_summary(*, run_id):
+    """graph_id, status and output of a run (for protocol v2 lifecycle events), or None."""
+    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output").first()

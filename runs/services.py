@@ -7,7 +7,7 @@ from django.utils import timezone
 from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
 from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
-from runs import queue
+from runs import queue, wakeups
 from runs.models import Run, RunStatus
 from streaming import notify
 from streaming.services import delete_events
@@ -83,7 +83,7 @@ def create_run(*, payload, thread_id=None, run_id=None):
             return {}
         return {"created": queue.claimed_from_created(run=run, assistant=assistant)}
 
-    transaction.on_commit(lambda: notify.workers({"type": "run.wakeup"}, local=handover))
+    transaction.on_commit(lambda: wakeups.workers({"type": "run.wakeup"}, local=handover))
     return run
 
 
@@ -106,7 +106,7 @@ def _cancel_locked(*, run_ids, action):
         for run_id in pending_ids:
             notify.run_finished(run_id=run_id, status="interrupted")
         for run_id in running:
-            notify.workers({"type": "run.cancel", "run_id": str(run_id), "action": action})
+            wakeups.workers({"type": "run.cancel", "run_id": str(run_id), "action": action})
 
     transaction.on_commit(_announce)
     return pending_ids + running

@@ -1,4 +1,4 @@
-"""Thin DRF views for runs; streaming responses are Channels consumers (streaming/consumers)."""
+"""Thin DRF views for runs; streaming responses are Channels consumers (runs/consumers/)."""
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView

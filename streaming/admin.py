@@ -6,8 +6,8 @@ run and thread are shown from their raw ids).
 from django.contrib import admin
 from django.db.models import Q
 
-from runs.admin_display import IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, pretty_json_text
-from runs.cli import truncate
+from agentserver.admin_display import IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, pretty_json_text
+from agentserver.cli import truncate
 from streaming.models import Event
 
 # Event names start with their stream mode ("messages/partial", "updates|sub:1", ...).
@@ -43,10 +43,33 @@ class ScopeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class IdFilter(admin.SimpleListFilter):
+    """``?run=<id>`` / ``?thread=<id>``: the events of one run or thread (the links of their pages)."""
+
+    column = None
+
+    def lookups(self, request, model_admin):
+        value = request.GET.get(self.parameter_name)
+        return [(value, f"this {self.parameter_name}")] if value else []
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.column: self.value()}) if self.value() else queryset
+
+
+class RunFilter(IdFilter):
+    title = parameter_name = "run"
+    column = "run_id"
+
+
+class ThreadFilter(IdFilter):
+    title = parameter_name = "thread"
+    column = "thread_id"
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdminMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     list_display = ("id", "event", "run_display", "seq", "thread_display", "thread_seq", "created_at", "data_preview")
-    list_filter = (EventKindFilter, ScopeFilter)
+    list_filter = (EventKindFilter, ScopeFilter, RunFilter, ThreadFilter)
     search_fields = ("=event",)
     search_help_text = "A run or thread id (exact), or an event name."
     ordering = ("-id",)

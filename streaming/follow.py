@@ -6,8 +6,9 @@ position), and re-reads the database on any gap, on a ``stream.end`` that names 
 sent (``last_seq``), and on every idle heartbeat (rarely on a layer that reports drops). A
 dropped message therefore costs latency, never an event.
 """
+from agentserver.api import sse
 from agentserver.db import db
-from streaming import notify, selectors, sse
+from streaming import notify, selectors
 
 THREAD_MODES = ("lifecycle", "run_modes", "state_update")
 
@@ -71,15 +72,23 @@ async def _write(consumer, chunk):
         await consumer.write(data)
 
 
-async def follow_run(consumer, *, run_id, after=None, modes=None, subscribed_new=False):
+def _read_run(*, run_id, after, is_over):
+    # The run's state is read first: once it is over, the rows read after it include every event.
+    over = is_over(run_id=run_id)
+    return over, selectors.read_run_events(run_id=run_id, after=after)
+
+
+async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subscribed_new=False):
     """Send the run's frames after position ``after`` (None: only what comes from now on).
 
-    ``subscribed_new``: the consumer subscribed to the run's group before creating the run."""
+    ``is_over(run_id=...)``: whether the run has ended (the owner of runs knows; a sync function, run
+    through ``db``). ``subscribed_new``: the consumer subscribed to the run's group before creating
+    the run."""
     keep = _run_filter(modes)
 
     async def read(last):
-        status, rows = await db(selectors.read_run_events)(run_id=run_id, after=last)
-        return [(row[0], row) for row in rows], selectors.is_over(status), len(rows) >= selectors.READ_LIMIT
+        over, rows = await db(_read_run)(run_id=run_id, after=last, is_over=is_over)
+        return [(row[0], row) for row in rows], over, len(rows) >= selectors.READ_LIMIT
 
     def from_message(message):
         rows = message.get("rows")
@@ -143,13 +152,12 @@ async def follow_thread(consumer, *, thread_id, after, emit):
                 from_message=from_message, emit=emit_row, idle_reread=6)
 
 
-async def wait_run(consumer, *, run_id):
-    """Block until the run is over, writing newline keep-alives while waiting. Returns its status."""
+async def wait_run(consumer, *, run_id, is_over):
+    """Block until ``is_over(run_id=...)``, writing newline keep-alives while waiting."""
     await consumer.subscribe(notify.run_group(run_id))
     while True:
-        status = await db(selectors.run_status)(run_id=run_id)
-        if selectors.is_over(status):
-            return status
+        if await db(is_over)(run_id=run_id):
+            return
         while True:
             message = await consumer.next_message(consumer.heartbeat)
             if message is None:

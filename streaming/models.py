@@ -9,6 +9,20 @@ class EventQuerySet(models.QuerySet):
         return self.filter(thread_id=thread_id, thread_seq__gt=after).order_by("thread_seq")
 
 
+class EventLog(models.Model):
+    """The head of one thread's event log: the last position (``Event.thread_seq``) allocated.
+
+    A log is opened when its thread is created and closed (with its events) when the thread is
+    deleted; writers allocate positions with one ``UPDATE ... RETURNING`` on this row, whose lock
+    orders concurrent writers. No log, no thread: events of a deleted thread are never stored."""
+
+    thread_id = models.UUIDField(primary_key=True)
+    head = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"log {self.thread_id} @ {self.head}"
+
+
 class Event(models.Model):
     """One SSE frame of a run (or of a thread, for ``state_update``), the durable source of truth.
 
@@ -16,14 +30,11 @@ class Event(models.Model):
     frame's JSON text exactly as it is sent, so replay costs no re-serialisation.
     """
 
-    # No database constraints: a stateless run's temporary thread (and its run) may be deleted while a
-    # stream is still reading the run's events; services delete events explicitly.
-    thread = models.ForeignKey(
-        "threads.Thread", on_delete=models.DO_NOTHING, db_constraint=False, related_name="events"
-    )
-    run = models.ForeignKey(
-        "runs.Run", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="events"
-    )
+    # Plain ids, no relations: the event log sits below threads and runs (it knows neither), and a
+    # stateless run's temporary thread (and its run) may be deleted while a stream is still reading
+    # the run's events; their services delete events explicitly.
+    thread_id = models.UUIDField(db_index=True)
+    run_id = models.UUIDField(null=True, blank=True, db_index=True)
     seq = models.PositiveIntegerField(null=True, blank=True)
     thread_seq = models.BigIntegerField()
     event = models.CharField(max_length=255)
@@ -35,8 +46,8 @@ class Event(models.Model):
     class Meta:
         ordering = ["thread_seq"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "seq"], name="uniq_event_run_seq"),
-            models.UniqueConstraint(fields=["thread", "thread_seq"], name="uniq_event_thread_seq"),
+            models.UniqueConstraint(fields=["run_id", "seq"], name="uniq_event_run_seq"),
+            models.UniqueConstraint(fields=["thread_id", "thread_seq"], name="uniq_event_thread_seq"),
         ]
 
     def __str__(self):

@@ -20,11 +20,10 @@ def thread_group(thread_id):
     return f"agentserver.thread.{thread_id}"
 
 
-WORKERS_GROUP = "agentserver.workers"
 logger = logging.getLogger(__name__)
 
 
-def _never_raise(fn):
+def never_raise(fn):
     @functools.wraps(fn)
     async def inner(*args, **kwargs):
         try:
@@ -52,7 +51,7 @@ def build_event_messages(*, thread_id, run_id, rows):
     return targets, message
 
 
-@_never_raise
+@never_raise
 async def aevents_stored(*, thread_id, run_id, rows):
     layer = get_channel_layer()
     targets, message = build_event_messages(thread_id=thread_id, run_id=run_id, rows=rows)
@@ -61,10 +60,10 @@ async def aevents_stored(*, thread_id, run_id, rows):
 
 
 def events_stored(*, thread_id, run_id, rows):
-    _send_sync(aevents_stored(thread_id=thread_id, run_id=run_id, rows=rows))
+    send_sync(aevents_stored(thread_id=thread_id, run_id=run_id, rows=rows))
 
 
-@_never_raise
+@never_raise
 async def arun_finished(*, thread_id, run_id, status, last_seq=None):
     """The run is over; ``last_seq``: its last event, so a listener that has it needs no DB read."""
     layer = get_channel_layer()
@@ -74,25 +73,7 @@ async def arun_finished(*, thread_id, run_id, status, last_seq=None):
     await layer.group_send(run_group(run_id), message)
 
 
-@_never_raise
-async def aworkers(message):
-    """Tell every executor: {"type": "run.wakeup"} or {"type": "run.cancel", "run_id", "action"}."""
-    await get_channel_layer().group_send(WORKERS_GROUP, message)
-
-
-def workers(message, *, local=None):
-    """Wake or instruct every executor. The one in this process (if any) is told directly, with what
-    ``local()`` returns added (in-process objects, built only then), and ignores the layer's copy."""
-    from runs.executor import get_executor
-
-    executor = get_executor()
-    if executor is not None:
-        executor.deliver_threadsafe({**message, **(local() if local else {})})
-        message = {**message, "delivered_to": executor.worker_id}
-    _send_sync(aworkers(message))
-
-
-def _send_sync(coro):
+def send_sync(coro):
     """Send from sync code: on the runtime loop when one runs, else through async_to_sync."""
     from agentserver import runtime
 
@@ -103,4 +84,4 @@ def _send_sync(coro):
 
 
 def run_finished(*, run_id, status):
-    _send_sync(arun_finished(thread_id=None, run_id=run_id, status=status))
+    send_sync(arun_finished(thread_id=None, run_id=run_id, status=status))

@@ -4,21 +4,32 @@ from django.utils import timezone
 
 from agentserver import serde
 from streaming import notify
-from streaming.models import Event
-from threads.models import Thread
+from streaming.models import Event, EventLog
+
+
+def open_logs(*, thread_ids):
+    """Open an empty log for each new thread (call in the transaction that creates the threads)."""
+    EventLog.objects.bulk_create([EventLog(thread_id=thread_id, head=0) for thread_id in thread_ids])
+
+
+def close_logs(*, thread_ids):
+    """Delete the threads' logs and all their events; later writes to them store nothing."""
+    thread_ids = list(thread_ids)
+    EventLog.objects.filter(thread_id__in=thread_ids).delete()
+    return Event.objects.filter(thread_id__in=thread_ids).delete()[0]
 
 
 def _allocate(thread_id, count):
     """Reserve ``count`` positions of the thread's log in one ``UPDATE ... RETURNING``: the row lock
-    it takes orders concurrent writers. Raises Thread.DoesNotExist for a missing thread."""
+    it takes orders concurrent writers. Raises EventLog.DoesNotExist when the log is closed."""
     ops = connection.ops
-    table, column, key = (ops.quote_name(name) for name in (Thread._meta.db_table, "event_seq", Thread._meta.pk.column))
-    pk = Thread._meta.pk.get_db_prep_value(thread_id, connection)
+    table, column, key = (ops.quote_name(name) for name in (EventLog._meta.db_table, "head", "thread_id"))
+    pk = EventLog._meta.pk.get_db_prep_value(thread_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {column} = {column} + %s WHERE {key} = %s RETURNING {column}", [count, pk])
         row = cursor.fetchone()
     if row is None:
-        raise Thread.DoesNotExist(thread_id)
+        raise EventLog.DoesNotExist(thread_id)
     return row[0] - count + 1
 
 
@@ -29,7 +40,7 @@ def store_run_events(*, thread_id, run_id, first_seq, frames):
     with transaction.atomic():
         try:
             start = _allocate(thread_id, len(frames))
-        except Thread.DoesNotExist:
+        except EventLog.DoesNotExist:
             return []
         rows = [(first_seq + i, start + i, name, data) for i, (name, data) in enumerate(frames)]
         _insert_rows(thread_id=thread_id, run_id=run_id, rows=rows)
@@ -43,8 +54,8 @@ def _insert_rows(*, thread_id, run_id, rows):
     ops = connection.ops
     table = ops.quote_name(Event._meta.db_table)
     columns = ", ".join(ops.quote_name(c) for c in ("thread_id", "run_id", "seq", "thread_seq", "event", "data", "created_at"))
-    thread_value = Event._meta.get_field("thread").get_db_prep_value(thread_id, connection)
-    run_value = Event._meta.get_field("run").get_db_prep_value(run_id, connection)
+    thread_value = Event._meta.get_field("thread_id").get_db_prep_value(thread_id, connection)
+    run_value = Event._meta.get_field("run_id").get_db_prep_value(run_id, connection)
     now = ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         for offset in range(0, len(rows), 100):

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from runs.models import Run, RunStatus
-from streaming.models import Event
+from streaming.models import Event, EventLog
 from threads.models import Thread
 
 SLOW_INPUT = {"n": 50, "delay": 0.05}
@@ -45,14 +45,14 @@ def make_run(thread=None, *, status=RunStatus.SUCCESS, graph_id="steps", metadat
 
 def make_events(run, count, *, event="custom", start=1, age=None):
     """``count`` run events with dense seq (and thread_seq taken from the thread's counter)."""
-    thread = Thread.objects.get(pk=run.thread_id)
+    head = EventLog.objects.get(pk=run.thread_id).head
     rows = [
-        Event(thread_id=run.thread_id, run_id=run.run_id, seq=start + i, thread_seq=thread.event_seq + 1 + i,
+        Event(thread_id=run.thread_id, run_id=run.run_id, seq=start + i, thread_seq=head + 1 + i,
               event=event, data=orjson.dumps({"tick": start + i - 1}).decode())
         for i in range(count)
     ]
     Event.objects.bulk_create(rows)
-    Thread.objects.filter(pk=thread.pk).update(event_seq=thread.event_seq + count)
+    EventLog.objects.filter(pk=run.thread_id).update(head=head + count)
     if age is not None:
         Event.objects.filter(run_id=run.run_id).update(created_at=timezone.now() - age)
     return rows

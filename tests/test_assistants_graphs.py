@@ -145,7 +145,7 @@ def _thread_with_run(*, assistant_id, status="pending", linked=True):
     thread = Thread.objects.create(metadata=metadata)
     run = Run.objects.create(thread=thread, assistant_id=assistant_id, graph_id="steps", status=status,
                              available_at=timezone.now())
-    Event.objects.create(thread=thread, run=run, seq=1, thread_seq=1, event="values", data="{}")
+    Event.objects.create(thread_id=thread.pk, run_id=run.pk, seq=1, thread_seq=1, event="values", data="{}")
     return thread, run
 
 

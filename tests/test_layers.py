@@ -5,9 +5,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from streaming import follow, notify
-from streaming.consumers.base import StreamConsumer
+from agentserver.api.consumers import StreamConsumer
 from streaming.layers import ThreadSafeInMemoryChannelLayer
 from streaming.services import append_thread_event
+from runs.selectors import run_is_over
 from threads.models import Thread
 
 
@@ -99,7 +100,7 @@ async def test_run_stream_end_naming_unsent_events_reads_them_first():
     consumer = _listener(layer)
     consumer.channel_name = await layer.new_channel()
     run = await sync_to_async(make_run)()
-    task = asyncio.create_task(follow.follow_run(consumer, run_id=run.pk, after=0, subscribed_new=True))
+    task = asyncio.create_task(follow.follow_run(consumer, run_id=run.pk, is_over=run_is_over, after=0, subscribed_new=True))
     while not consumer._groups:
         await asyncio.sleep(0.01)
     await layer.group_send(notify.run_group(run.pk), {"type": "stream.end", "run_id": str(run.pk),

@@ -48,8 +48,6 @@ class Thread(models.Model):
     temporary = models.BooleanField(default=False)
     # The run holding the thread (one run executes per thread at a time); claimed atomically.
     active_run_id = models.UUIDField(null=True, blank=True)
-    # Last allocated position of the thread's event log (streaming.Event.thread_seq).
-    event_seq = models.BigIntegerField(default=0)
 
     objects = ThreadQuerySet.as_manager()
 

@@ -3,16 +3,13 @@
 A failed write leaves nothing behind: a thread whose supersteps or checkpoint copy fail is removed
 again, and a state update is checked (thread, graph, runs, checkpoint) before the graph writes.
 """
-import time
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agentserver import runtime
 from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
-from runs.models import Run
-from streaming.services import append_thread_event, delete_events
-from threads import state
+from streaming.services import append_thread_event
+from threads import hooks, state
 from threads.models import Thread, ThreadStatus
 from threads.selectors import get_thread, not_found
 from threads.snapshots import thread_mirror
@@ -46,27 +43,13 @@ def _remove(*, thread_ids):
     if not thread_ids:
         return
     with transaction.atomic():
-        Thread.objects.filter(pk__in=thread_ids).delete()
-        for thread_id in thread_ids:
-            delete_events(thread_id=thread_id)
+        Thread.objects.filter(pk__in=thread_ids).delete()  # closes their event logs (threads.signals)
     runtime.call(state.adelete_checkpoints(thread_ids=thread_ids))
 
 
 def _cancel_active_runs(*, thread_ids):
     """Interrupt the threads' runs and give running ones a moment to stop writing checkpoints."""
-    from runs.services import cancel_runs
-
-    cancelled = []
-    for thread_id in thread_ids:
-        try:
-            cancelled.extend(cancel_runs(thread_id=thread_id, action="interrupt") or [])
-        except NotFound:  # nothing to cancel
-            pass
-    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
-    while cancelled and time.monotonic() < deadline:
-        if not Run.objects.filter(run_id__in=cancelled).active().exists():
-            break
-        time.sleep(0.05)
+    hooks.runs().cancel_and_wait(thread_ids=thread_ids, timeout=CANCEL_WAIT_SECONDS)
 
 
 def create_thread(*, thread_id=None, metadata=None, if_exists="raise", supersteps=None):
@@ -142,7 +125,7 @@ def prune_threads(*, thread_ids, strategy="delete"):
         _cancel_active_runs(thread_ids=existing)
         _remove(thread_ids=existing)
         return len(existing)
-    busy = set(Run.objects.active().filter(thread_id__in=existing).values_list("thread_id", flat=True))
+    busy = set(hooks.runs().in_flight(thread_ids=existing))
     idle = [thread_id for thread_id in existing if thread_id not in busy]
     if idle:
         runtime.call(state.aprune_keep_latest(thread_ids=idle))
@@ -150,7 +133,7 @@ def prune_threads(*, thread_ids, strategy="delete"):
 
 
 def _check_updatable(*, thread, checkpoint):
-    in_flight = [str(run_id) for run_id in Run.objects.for_thread(thread.pk).active().values_list("run_id", flat=True)]
+    in_flight = [str(run_id) for run_id in hooks.runs().in_flight(thread_ids=[thread.pk]).get(thread.pk, [])]
     if in_flight:
         raise AlreadyExists(f"Thread {thread.thread_id} has in-flight runs: {in_flight}")
     if checkpoint and checkpoint.get("checkpoint_id"):

@@ -2,7 +2,6 @@
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Conflict(exceptions.APIException):
@@ -75,17 +74,17 @@ def unavailable_detail(exc):
 
 
 def exception_handler(exc, context):
-    unavailable = unavailable_detail(exc)
-    if unavailable:
-        return Response({"detail": unavailable}, status=503)
-    if isinstance(exc, ServiceError):
-        return Response({"detail": exc.detail}, status=exc.status_code)
+    """DRF's exception handler: the pipeline's one error rendering, then DRF's own for the rest."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    from agentserver.api.pipeline import render_error
+
+    rendered = render_error(exc)
+    if rendered is not None:
+        status_code, body, headers = rendered
+        return Response(body, status=status_code, headers=headers or None)
     if isinstance(exc, Http404):
         return Response({"detail": "Not Found"}, status=404)
-    if isinstance(exc, exceptions.ParseError):
-        return Response({"detail": "Invalid JSON in request body"}, status=422)
-    if isinstance(exc, exceptions.ValidationError):
-        return Response({"detail": flatten_errors(exc.detail)}, status=422)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return Response({"detail": "Method Not Allowed"}, status=405)
     if isinstance(exc, exceptions.NotFound):

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError, load_config
-from runs.cli import table
+from agentserver.cli import table
 
 
 def describe(spec):

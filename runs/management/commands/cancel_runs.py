@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report, wait_stopped
-from runs.cli import parse_id
+from agentserver.cli import parse_id
 from runs.models import Run
 
 

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from runs.cli import fmt_time, parse_duration, to_json
+from agentserver.cli import fmt_time, parse_duration, to_json
 from runs.purge import BATCH_SIZE, purge
 
 

@@ -6,10 +6,10 @@ from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 from agentserver.ids import uuid7
 from runs.admin_actions import cancel_with_report, wait_stopped
-from runs.cli import Progress, format_event, parse_id, parse_json, plain, terminal_width
+from agentserver.cli import Progress, format_event, parse_id, parse_json, plain, terminal_width
 from runs.models import RunStatus
 from runs.serializers import MULTITASK_STRATEGIES, STREAM_MODES, RunCreateSerializer
-from streaming.tailing import follow_run
+from runs.tailing import follow_run
 
 CANCEL_WAIT_SECONDS = 5.0
 

@@ -2,11 +2,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.ids import parse_uuid
-from runs.cli import fmt_duration, fmt_time, format_event, parse_id, pretty, table, terminal_width, to_json
+from agentserver.cli import fmt_duration, fmt_time, format_event, parse_id, pretty, table, terminal_width, to_json
 from runs.models import Run, RunStatus
 from runs.serializers import RunSerializer
 from streaming import selectors as stream_selectors
-from streaming.tailing import follow_run
+from runs.tailing import follow_run
 
 STATUS_CHOICES = tuple(RunStatus.values) + ("active", "finished")
 

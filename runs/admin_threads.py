@@ -2,6 +2,8 @@
 
 Threads are read-only here (they change through runs and the API); deleting one goes through
 ``threads.services`` so that its runs are cancelled and its events and checkpoints removed too.
+A thread's page shows its runs, so its admin lives in the runs app (above threads); runs/admin.py
+imports this module to register it.
 """
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
@@ -10,12 +12,12 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from runs.admin import status_badge
-from runs.admin_actions import cancel_matching
-from runs.admin_display import (
-    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json,
+from agentserver.admin_display import (
+    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json, status_badge,
 )
+from runs.admin_actions import cancel_matching
 from runs.models import Run
+from streaming.selectors import log_head
 from threads import services
 from threads.models import Thread
 
@@ -82,7 +84,7 @@ class ThreadAdmin(ReadOnlyAdminMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     inlines = [RunInline]
     fieldsets = (
         ("Thread", {"fields": ("thread_id", "status_display", "temporary", "created_at", "updated_at",
-                               "state_updated_at", "active_run", "event_seq", "all_runs")}),
+                               "state_updated_at", "active_run", "events_head", "all_runs")}),
         ("State", {"fields": ("values_json", "interrupts_json", "error_json")}),
         ("Metadata and config", {"fields": ("metadata_json", "config_json")}),
     )
@@ -118,6 +120,10 @@ class ThreadAdmin(ReadOnlyAdminMixin, IdOrTextSearchMixin, admin.ModelAdmin):
     @admin.display(description="active run")
     def active_run(self, obj):
         return admin_link("runs.run", obj.active_run_id) if obj.active_run_id else "-"
+
+    @admin.display(description="events")
+    def events_head(self, obj):
+        return log_head(thread_id=obj.thread_id) or 0
 
     @admin.display(description="runs")
     def all_runs(self, obj):

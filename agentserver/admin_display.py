@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from agentserver.ids import parse_uuid
-from runs.cli import fmt_duration
+from agentserver.cli import fmt_duration
 
 # Larger JSON documents are cut in the admin (the full value stays available through the API).
 MAX_JSON_CHARS = 20_000
@@ -94,3 +94,14 @@ class IdOrTextSearchMixin:
         for field in self.id_search_fields:
             by_id |= Q(**{field: uid})
         return queryset.filter(by_id), False
+
+
+STATUS_COLORS = {
+    "pending": "#777", "running": "#1f6feb", "success": "#1a7f37", "error": "#cf222e",
+    "interrupted": "#9a6700", "timeout": "#cf222e", "idle": "#1a7f37", "busy": "#1f6feb",
+}
+
+
+def status_badge(status):
+    color = STATUS_COLORS.get(status, "#777")
+    return format_html('<strong style="color: {}">{}</strong>', color, status)

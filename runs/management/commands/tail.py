@@ -3,9 +3,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.cli import compact, format_event, parse_id, plain, terminal_width
+from agentserver.cli import compact, format_event, parse_id, plain, terminal_width
+from runs import selectors as run_selectors
+from runs.tailing import follow_run, follow_thread
 from streaming import selectors
-from streaming.tailing import follow_run, follow_thread
 
 
 class Command(BaseCommand):
@@ -54,7 +55,7 @@ class Command(BaseCommand):
 
     def _tail_run(self, run_id, options, follow):
         last = selectors.last_run_seq(run_id=run_id)
-        if selectors.run_status(run_id=run_id) is None and not last:
+        if run_selectors.run_status(run_id=run_id) is None and not last:
             raise CommandError(f"run {run_id} not found")
         after = options["after"] or 0
         if options["last"] is not None:
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             self.stderr.write(f"run {run_id} {'ended ' + status if status else 'no longer exists'}", plain)
 
     def _tail_thread(self, thread_id, options, follow):
-        head = selectors.thread_head(thread_id=thread_id)
+        head = selectors.log_head(thread_id=thread_id)
         if head is None:
             raise CommandError(f"thread {thread_id} not found")
         after = options["after"] or 0
@@ -86,6 +87,6 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         def gone():
-            return selectors.thread_head(thread_id=thread_id) is None
+            return selectors.log_head(thread_id=thread_id) is None
 
         follow_thread(thread_id=thread_id, after=after, on_rows=on_rows, follow=follow, should_stop=gone)

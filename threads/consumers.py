@@ -1,17 +1,17 @@
 """GET /threads/{thread_id}/stream: every frame of every run on the thread, open until the client leaves."""
+from agentserver.api.consumers import StreamConsumer
 from agentserver.api.exceptions import NotFound
+from agentserver.api.params import parse_last_event_id, parse_stream_modes, path_uuid
 from agentserver.db import db
 from streaming import follow, selectors
-from streaming.consumers.base import StreamConsumer
-from streaming.consumers.runs import _path_uuid, parse_last_event_id, parse_stream_modes
 
 
 class ThreadStreamConsumer(StreamConsumer):
     async def respond(self, body):
-        thread_id = _path_uuid(self, "thread_id", "thread")
+        thread_id = path_uuid(self, "thread_id", "thread")
         modes = parse_stream_modes(self.query().get("stream_modes", []), allowed=follow.THREAD_MODES) or ["run_modes"]
         after = parse_last_event_id(self.header("last-event-id"))
-        head = await db(selectors.thread_head)(thread_id=thread_id)
+        head = await db(selectors.log_head)(thread_id=thread_id)
         if head is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         await self.start()

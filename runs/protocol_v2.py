@@ -8,7 +8,7 @@ import time
 
 import orjson
 
-from streaming import selectors
+from runs import selectors
 
 SUBSEQ = 16
 CHANNELS = ("values", "updates", "messages", "lifecycle", "custom", "tasks", "checkpoints", "debug", "input")

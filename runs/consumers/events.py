@@ -2,11 +2,13 @@
 from rest_framework import serializers
 
 from agentserver import serde
+from agentserver.api import sse
+from agentserver.api.consumers import StreamConsumer
 from agentserver.api.exceptions import NotFound, ServiceError
+from agentserver.api.params import path_uuid
 from agentserver.db import db
-from streaming import follow, protocol_v2, selectors, sse
-from streaming.consumers.base import StreamConsumer
-from streaming.consumers.runs import _path_uuid
+from runs import protocol_v2
+from streaming import follow, selectors
 
 
 class EventStreamRequest(serializers.Serializer):
@@ -23,12 +25,12 @@ class BadRequest(ServiceError):
 
 class ThreadEventsConsumer(StreamConsumer):
     async def respond(self, body):
-        thread_id = _path_uuid(self, "thread_id", "thread")
+        thread_id = path_uuid(self, "thread_id", "thread")
         raw = self.parse_json(body)
         if not isinstance(raw.get("channels"), list) or not raw["channels"]:
             raise BadRequest("channels is required and must be a non-empty array")
         request = self.validate(EventStreamRequest, raw)
-        head = await db(selectors.thread_head)(thread_id=thread_id)
+        head = await db(selectors.log_head)(thread_id=thread_id)
         if head is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         since = request.get("since")

@@ -1,57 +1,13 @@
 """Run endpoints with long-lived responses: create+stream, create+wait, join stream, join."""
-import re
-
-import orjson
-
 from agentserver import serde
-from agentserver.api.exceptions import InvalidInput, NotFound
+from agentserver.api.consumers import StreamConsumer
+from agentserver.api.exceptions import NotFound
+from agentserver.api.params import parse_last_event_id, parse_stream_modes, path_uuid
 from agentserver.db import db
-from agentserver.ids import parse_uuid, uuid7
-from runs import queue, services
+from agentserver.ids import uuid7
+from runs import queue, selectors, services
 from runs.serializers import STREAM_MODES, RunCreateSerializer
-from streaming import follow, notify, selectors
-from streaming.consumers.base import StreamConsumer
-
-LAST_EVENT_ID = re.compile(r"^\s*(-1|\d+)(-\d+)?\s*$")
-
-
-def parse_last_event_id(value):
-    """Our ids are integers; ``-1``/``0`` (and ``-`` on threads) mean "from the start"."""
-    if value is None:
-        return None
-    if value.strip() == "-":
-        return 0
-    match = LAST_EVENT_ID.match(value)
-    if not match:
-        raise InvalidInput(f"Invalid Last-Event-ID: {value!r} (expected an event id from this server, or -1)")
-    return max(int(match.group(1)), 0)
-
-
-def parse_stream_modes(values, allowed=STREAM_MODES):
-    modes = []
-    for raw in values:
-        raw = raw.strip()
-        if raw.startswith("["):
-            try:
-                items = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise InvalidInput(f"Invalid stream mode: {raw}") from None
-        else:
-            items = [item for item in raw.split(",") if item]
-        for item in items:
-            if item not in allowed:
-                raise InvalidInput(f"Invalid stream mode: {item}")
-            modes.append(item)
-    return modes
-
-
-def _path_uuid(consumer, name, what):
-    value = consumer.scope["url_route"]["kwargs"].get(name)
-    parsed = parse_uuid(value)
-    if value is not None and parsed is None:
-        raise InvalidInput(f"Invalid {what} ID: must be a UUID")
-    return parsed
-
+from streaming import follow, notify
 
 def _run_headers(thread_id, run_id, tail):
     base = f"/threads/{thread_id}/runs/{run_id}"
@@ -64,7 +20,7 @@ class CreateRunMixin:
     async def create(self, body, *, subscribe=False):
         """Validate and create the run; ``subscribe``: to its events first, so none can be missed."""
         payload = dict(self.validate(RunCreateSerializer, self.parse_json(body)))
-        thread_id = _path_uuid(self, "thread_id", "thread")
+        thread_id = path_uuid(self, "thread_id", "thread")
         self.stateless = thread_id is None
         if self.stateless:
             payload["attached"] = True
@@ -104,7 +60,7 @@ class RunStreamConsumer(CreateRunMixin, StreamConsumer):
             headers = _run_headers(run.thread_id, run.run_id, "stream")
         await self.start(extra=headers)
         # Subscribed before the run existed: every event is announced to us, no initial read needed.
-        await follow.follow_run(self, run_id=run.run_id, after=0, subscribed_new=True)
+        await follow.follow_run(self, run_id=run.run_id, is_over=selectors.run_is_over, after=0, subscribed_new=True)
         await self.release()
 
 
@@ -114,7 +70,7 @@ class RunWaitConsumer(CreateRunMixin, StreamConsumer):
     async def respond(self, body):
         run = await self.create(body)
         await self.start(content_type=b"application/json", extra=_run_headers(run.thread_id, run.run_id, "join"))
-        await follow.wait_run(self, run_id=run.run_id)
+        await follow.wait_run(self, run_id=run.run_id, is_over=selectors.run_is_over)
         result = await db(selectors.run_output)(run_id=run.run_id)
         await self.release()
         await self.end(serde.dumps(result[1] if result else None))
@@ -125,18 +81,18 @@ class JoinRunStreamConsumer(StreamConsumer):
     stream's Location): replay after Last-Event-ID, then live."""
 
     async def respond(self, body):
-        thread_id = _path_uuid(self, "thread_id", "thread")
-        run_id = _path_uuid(self, "run_id", "run")
+        thread_id = path_uuid(self, "thread_id", "thread")
+        run_id = path_uuid(self, "run_id", "run")
         query = self.query()
         after = parse_last_event_id(self.header("last-event-id"))
-        modes = parse_stream_modes(query.get("stream_mode", []))
+        modes = parse_stream_modes(query.get("stream_mode", []), allowed=STREAM_MODES)
         self.cancel_on_disconnect = (query.get("cancel_on_disconnect") or ["false"])[-1].lower() in ("1", "true", "yes")
         run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
         if run is None:
             raise NotFound("Run not found")
         self.run_id = run_id
         await self.start(extra=_run_headers(run["thread_id"], run_id, "stream"))
-        await follow.follow_run(self, run_id=run_id, after=after, modes=modes or None)
+        await follow.follow_run(self, run_id=run_id, is_over=selectors.run_is_over, after=after, modes=modes or None)
 
     async def on_disconnect(self):
         if getattr(self, "cancel_on_disconnect", False) and getattr(self, "run_id", None):
@@ -147,12 +103,12 @@ class JoinRunConsumer(StreamConsumer):
     """GET /threads/{thread_id}/runs/{run_id}/join: wait, then the run's final values."""
 
     async def respond(self, body):
-        thread_id = _path_uuid(self, "thread_id", "thread")
-        run_id = _path_uuid(self, "run_id", "run")
+        thread_id = path_uuid(self, "thread_id", "thread")
+        run_id = path_uuid(self, "run_id", "run")
         run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
         if run is None:
             raise NotFound("Run not found")
         await self.start(content_type=b"application/json")
-        await follow.wait_run(self, run_id=run_id)
+        await follow.wait_run(self, run_id=run_id, is_over=selectors.run_is_over)
         result = await db(selectors.run_output)(run_id=run_id)
         await self.end(serde.dumps(result[1] if result else None))

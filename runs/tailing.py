@@ -1,11 +1,12 @@
 """Following the event log from sync code (the ``run`` and ``tail`` commands): poll the database.
 
-The same reads as the SSE streams (``streaming.selectors``), so the shell shows exactly what a client
+The same reads as the SSE streams (``streaming.selectors``, ``runs.selectors``), so the shell shows exactly what a client
 gets. A run is followed until it is over (its status is read before its events, so once it is final
 every event has been read); a thread until ``should_stop()`` says so.
 """
 import time
 
+from runs import selectors as run_selectors
 from streaming import selectors
 
 
@@ -18,13 +19,14 @@ def follow_run(*, run_id, after=0, on_rows, on_idle=None, interval=0.05, follow=
     last = after
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        status, rows = selectors.read_run_events(run_id=run_id, after=last)
+        status = run_selectors.run_status(run_id=run_id)  # first: once final, the rows are complete
+        rows = selectors.read_run_events(run_id=run_id, after=last)
         if rows:
             on_rows(status, rows)
             last = rows[-1][0]
         if len(rows) >= selectors.READ_LIMIT:
             continue
-        if not follow or selectors.is_over(status):
+        if not follow or run_selectors.is_over(status):
             return status, last
         if deadline is not None and time.monotonic() >= deadline:
             return status, last

@@ -4,21 +4,23 @@ The response is produced by a task while the consumer keeps reading its ASGI ``r
 ``http.disconnect`` is noticed at once (the task is cancelled and ``on_disconnect`` runs). The task
 reads channel-layer wake-ups from the consumer's channel itself (``next_message``). An idle stream is
 therefore two tasks and one queue; no per-wait task or timer task.
+
+Every request first passes the request pipeline (``agentserver.api.pipeline``), exactly as the JSON
+views do through ``ApiPipelineMiddleware``: admission (size limit, policies: authentication) before
+the body is read, the one JSON parser, the one error rendering and the CORS headers.
 """
 import asyncio
 import logging
 
-import orjson
+from asgiref.sync import sync_to_async
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from django.conf import settings
-from rest_framework import serializers
 
 from agentserver import serde
-from agentserver.api.exceptions import InvalidInput, ServiceError, flatten_errors, unavailable_detail
+from agentserver.api import pipeline, sse
+from agentserver.api.exceptions import InvalidInput, flatten_errors
 from agentserver.conf import agent_settings
-from streaming import sse
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +35,33 @@ class StreamConsumer(AsyncConsumer):
         self.ended = False
         self.disconnected = False
         self._body = []
+        self._body_size = 0
         self._groups = []
+        self.api_request = pipeline.ApiRequest.from_scope(scope)
         self._response = None
         self._done = asyncio.get_running_loop().create_future()
         self.layer_ok = True
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
+        if not await self._admit():
+            return
         dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
         try:
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._cleanup(dispatcher)
+
+    async def _admit(self):
+        """The pipeline's admission step; a refused request is answered here, its body unread."""
+        try:
+            if pipeline.policies():  # policies may do I/O (a database read): not on the event loop
+                await sync_to_async(pipeline.admit, thread_sensitive=False)(self.api_request)
+            else:
+                pipeline.admit(self.api_request)
+        except Exception as exc:  # noqa: BLE001 - rendered, or logged as a 500
+            await self.send_error(exc)
+            return False
+        return True
 
     async def _dispatch_all(self, receive):
         try:
@@ -77,7 +95,15 @@ class StreamConsumer(AsyncConsumer):
 
     # --- ASGI and channel-layer messages ---------------------------------------------------
     async def http_request(self, message):
-        self._body.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        self._body_size += len(chunk)
+        if self._response is not None:
+            return
+        if self._body_size > agent_settings.MAX_BODY_BYTES:
+            self._body = []
+            self._response = asyncio.get_running_loop().create_task(self._refuse(pipeline.too_large()))
+            return
+        self._body.append(chunk)
         if not message.get("more_body"):
             self._response = asyncio.get_running_loop().create_task(self._respond(b"".join(self._body)))
 
@@ -144,36 +170,17 @@ class StreamConsumer(AsyncConsumer):
             await self.write(sse.HEARTBEAT if self.sse else b"\n")
 
     def header(self, name):
-        name = name.lower().encode()
-        for key, value in self.scope.get("headers", []):
-            if key.lower() == name:
-                return value.decode("latin-1")
-        return None
+        return self.api_request.header(name)
 
     def query(self):
-        from urllib.parse import parse_qs
-
-        return parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
-
-    def cors_headers(self):
-        origin = self.header("origin")
-        if not origin:
-            return []
-        if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
-            allowed = b"*"
-        elif origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
-            allowed = origin.encode()
-        else:
-            return []
-        expose = ", ".join(settings.CORS_EXPOSE_HEADERS).encode()
-        return [(b"access-control-allow-origin", allowed), (b"access-control-expose-headers", expose), (b"vary", b"Origin")]
+        return self.api_request.query_params
 
     async def start(self, *, status=200, content_type=None, extra=()):
         self.sse = content_type is None
         self.last_write = asyncio.get_running_loop().time()
         headers = list(sse.SSE_HEADERS) if content_type is None else [(b"content-type", content_type)]
         headers += [(k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v) for k, v in extra]
-        headers += self.cors_headers()
+        headers += [(name.encode(), value.encode()) for name, value in pipeline.cors_headers(self.api_request)]
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
         self.headers_sent = True
         # Send the headers now (ASGI servers wait for the first body message).
@@ -193,13 +200,7 @@ class StreamConsumer(AsyncConsumer):
         await self.end(serde.dumps(data))
 
     def parse_json(self, body):
-        try:
-            data = orjson.loads(body) if body.strip() else None
-        except orjson.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
-            raise InvalidInput("Invalid JSON in request body")
-        return data
+        return pipeline.parse_json(body)
 
     def validate(self, serializer_class, data):
         serializer = serializer_class(data=data)
@@ -207,21 +208,28 @@ class StreamConsumer(AsyncConsumer):
             raise InvalidInput(flatten_errors(serializer.errors))
         return serializer.validated_data
 
+    async def send_error(self, exc):
+        """Answer ``exc`` as the JSON views do (pipeline.render_error); anything else is a 500."""
+        rendered = pipeline.render_error(exc)
+        if rendered is None:
+            logger.error("stream failed", exc_info=exc)
+            rendered = 500, {"detail": "Internal Server Error"}, {}
+        status, body, headers = rendered
+        if not self.headers_sent:
+            await self.send_json(status, body, extra=list(headers.items()))
+
+    async def _refuse(self, exc):
+        await self.send_error(exc)
+        if not self._done.done():
+            self._done.set_result(None)
+
     async def _respond(self, body):
         try:
             await self.respond(body)
         except asyncio.CancelledError:
             raise
-        except (ServiceError, serializers.ValidationError) as exc:
-            if not self.headers_sent:
-                detail = exc.detail if isinstance(exc, ServiceError) else flatten_errors(exc.detail)
-                await self.send_json(getattr(exc, "status_code", 422), {"detail": detail})
-        except Exception as exc:  # noqa: BLE001
-            unavailable = unavailable_detail(exc)
-            if unavailable is None:
-                logger.exception("stream failed")
-            if not self.headers_sent:
-                await self.send_json(503 if unavailable else 500, {"detail": unavailable or "Internal Server Error"})
+        except Exception as exc:  # noqa: BLE001 - rendered like the JSON views' errors
+            await self.send_error(exc)
         finally:
             if not self.disconnected:
                 # (after a disconnect, http_disconnect finishes the consumer once on_disconnect ran)

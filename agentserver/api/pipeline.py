@@ -1,0 +1,204 @@
+"""The one request pipeline of the API, for JSON views and stream consumers alike.
+
+Every API request, whichever transport serves it, goes through the same steps, defined here once:
+
+1. ``ApiRequest``: a transport-neutral view of the request (method, path, headers, query).
+2. ``preflight()``: CORS preflight answers (``OPTIONS`` with ``Access-Control-Request-Method``).
+3. ``admit()``: the request-size limit, then each policy of ``AGENTSERVER["REQUEST_POLICIES"]`` in
+   order (authentication and authorization hook in here); a policy raises an ``ApiError`` (or any
+   ``ServiceError``) to refuse the request.
+4. ``parse_json()``: the request body, with the same size and nesting limits everywhere.
+5. ``render_error()``: every refusal or failure as ``(status, {"detail": ...})``.
+6. ``cors_headers()``: the CORS headers of the response.
+
+Two thin adapters apply it: ``agentserver.api.middleware.ApiPipelineMiddleware`` for Django/DRF
+views, and ``agentserver.api.consumers.StreamConsumer`` for the SSE, ``/wait`` and ``/join``
+consumers.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+import orjson
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from agentserver.api.exceptions import InvalidInput, ServiceError
+from agentserver.conf import agent_settings
+
+# Paths that are not the API: the operator's admin and static files keep Django's own handling.
+NON_API_PREFIXES = ("/admin", "/static")
+CORS_ALLOW_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY"
+
+
+class ApiError(ServiceError):
+    """A refusal by the pipeline or one of its policies: ``status_code`` and ``detail`` reach the
+    client as ``{"detail": ...}``; ``headers`` are added to the response (e.g. ``WWW-Authenticate``)."""
+
+    def __init__(self, detail, *, status_code=400, headers=None):
+        super().__init__(detail, status_code=status_code)
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query_string: str = ""
+    scope: dict | None = None
+    # Set by policies: who is asking (authentication) and anything else they want to pass on.
+    user: Any = None
+    context: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_scope(cls, scope: dict) -> ApiRequest:
+        headers: dict[str, str] = {}
+        for key, value in scope.get("headers", []):
+            name = key.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+        return cls(method=scope.get("method", "GET"), path=scope.get("path", "/"), headers=headers,
+                   query_string=scope.get("query_string", b"").decode("latin-1"), scope=scope)
+
+    @classmethod
+    def from_django(cls, request) -> ApiRequest:
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        return cls(method=request.method, path=request.path, headers=headers,
+                   query_string=request.META.get("QUERY_STRING", ""), scope=getattr(request, "scope", None))
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @functools.cached_property
+    def query_params(self) -> dict[str, list[str]]:
+        return parse_qs(self.query_string, keep_blank_values=True)
+
+
+def is_api_path(path: str) -> bool:
+    return not path.startswith(NON_API_PREFIXES)
+
+
+# --- CORS ------------------------------------------------------------------------------------
+def _allowed_origin(origin: str | None) -> str | None:
+    if not origin:
+        return None
+    if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
+        return "*"
+    return origin if origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []) else None
+
+
+def cors_headers(request: ApiRequest) -> list[tuple[str, str]]:
+    """The CORS headers of an ordinary response (none when the origin is not allowed)."""
+    allowed = _allowed_origin(request.header("origin"))
+    if allowed is None:
+        return []
+    return [("access-control-allow-origin", allowed),
+            ("access-control-expose-headers", ", ".join(settings.CORS_EXPOSE_HEADERS)),
+            ("vary", "Origin")]
+
+
+def preflight(request: ApiRequest) -> tuple[int, list[tuple[str, str]]] | None:
+    """The answer to a CORS preflight, or None when ``request`` is not one."""
+    if request.method != "OPTIONS" or not request.header("access-control-request-method"):
+        return None
+    allowed = _allowed_origin(request.header("origin"))
+    headers = [("vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+                        "Access-Control-Request-Private-Network")]
+    if allowed is not None:
+        headers += [("access-control-allow-origin", allowed),
+                    ("access-control-allow-methods", CORS_ALLOW_METHODS),
+                    ("access-control-max-age", str(getattr(settings, "CORS_PREFLIGHT_MAX_AGE", 600))),
+                    ("access-control-allow-headers", request.header("access-control-request-headers") or "content-type")]
+        if request.header("access-control-request-private-network"):
+            headers.append(("access-control-allow-private-network", "true"))
+    return 200, headers
+
+
+# --- admission: size limit and policies --------------------------------------------------------
+def too_large() -> ApiError:
+    return ApiError(f"Request body too large (the limit is {agent_settings.MAX_BODY_BYTES} bytes)", status_code=413)
+
+
+def check_size(size: int | None) -> None:
+    if size is not None and size > agent_settings.MAX_BODY_BYTES:
+        raise too_large()
+
+
+def content_length(request: ApiRequest) -> int | None:
+    raw = request.header("content-length")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        raise ApiError("Invalid Content-Length header", status_code=400) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _load_policy(path: str) -> Callable[[ApiRequest], Any]:
+    return import_string(path)
+
+
+def policies() -> list[Callable[[ApiRequest], Any]]:
+    return [_load_policy(path) for path in agent_settings.REQUEST_POLICIES]
+
+
+def admit(request: ApiRequest) -> ApiRequest:
+    """Check an API request before its body is read; raises ``ServiceError`` to refuse it."""
+    check_size(content_length(request))
+    for policy in policies():
+        policy(request)
+    return request
+
+
+# --- bodies ----------------------------------------------------------------------------------
+def _depth_ok(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return True
+
+
+def parse_json(body: bytes, *, require_object: bool = True) -> Any:
+    """The JSON body, or ``InvalidInput`` (422) naming what is wrong; 413 above the size limit."""
+    check_size(len(body))
+    if not body.strip():
+        if require_object:
+            raise InvalidInput("Invalid JSON in request body")
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("Invalid JSON in request body") from None
+    if require_object and not isinstance(data, dict):
+        raise InvalidInput("Invalid JSON in request body: expected an object")
+    if not _depth_ok(data, agent_settings.MAX_JSON_DEPTH):
+        raise InvalidInput(f"JSON nested deeper than {agent_settings.MAX_JSON_DEPTH} levels")
+    return data
+
+
+# --- errors ----------------------------------------------------------------------------------
+def render_error(exc: BaseException) -> tuple[int, dict, dict] | None:
+    """``(status, body, headers)`` for an exception the API answers with a 4xx/503, else None."""
+    from rest_framework import exceptions
+
+    from agentserver.api.exceptions import flatten_errors, unavailable_detail
+
+    unavailable = unavailable_detail(exc)
+    if unavailable:
+        return 503, {"detail": unavailable}, {}
+    if isinstance(exc, ServiceError):
+        return exc.status_code, {"detail": exc.detail}, getattr(exc, "headers", {})
+    if isinstance(exc, exceptions.ParseError):
+        return 422, {"detail": "Invalid JSON in request body"}, {}
+    if isinstance(exc, exceptions.ValidationError):
+        return 422, {"detail": flatten_errors(exc.detail)}, {}
+    return None
