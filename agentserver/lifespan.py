@@ -1,4 +1,5 @@
-"""Process start-up: load graphs, sync system assistants, start the in-process executor.
+"""Process start-up: checkpointer and store tables, then ``agentserver.signals.server_starting``
+(the apps sync the system assistants and start the in-process executor).
 
 Runs on the first request or on ASGI lifespan startup (uvicorn), whichever comes first, so that
 daphne (which sends no lifespan events) and uvicorn behave the same.
@@ -6,7 +7,6 @@ daphne (which sends no lifespan events) and uvicorn behave the same.
 import logging
 import threading
 
-from agentserver import runtime
 from agentserver.conf import agent_settings
 
 logger = logging.getLogger(__name__)
@@ -22,14 +22,10 @@ def start_server_process():
         if _started.is_set():
             return
         from agentserver import persistence
-        from assistants.services import sync_system_assistants
+        from agentserver.signals import server_starting
 
-        sync_system_assistants()
         persistence.setup()
-        if agent_settings.EXECUTOR == "embedded":
-            from runs.executor import start_executor
-
-            runtime.call(start_executor())
+        server_starting.send(sender=None)
         _started.set()
         logger.info("agentserver ready (executor: %s)", agent_settings.EXECUTOR)
 

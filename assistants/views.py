@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput
-from agentserver.api.fields import require_object, uuid_or_422
+from agentserver.api.fields import uuid_or_422
 from agentserver.graphs import registry
 from agentserver.ids import system_assistant_id
 from assistants import introspection, selectors, services
@@ -26,9 +27,7 @@ from assistants.serializers import (
 
 def _body(request):
     """The JSON object sent; like the reference, an empty body is not valid JSON."""
-    if request.stream is None:
-        raise InvalidInput("Invalid JSON in request body")
-    return require_object(request.data)
+    return json_body(request)
 
 
 def _validated(serializer_class, data):

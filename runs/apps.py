@@ -1,11 +1,22 @@
 from django.apps import AppConfig
 
 
+def _start_embedded_executor(sender, **kwargs):
+    from agentserver import runtime
+    from agentserver.conf import agent_settings
+    from runs.executor import start_executor
+
+    if agent_settings.EXECUTOR == "embedded":
+        runtime.call(start_executor())
+
+
 class RunsConfig(AppConfig):
     name = "runs"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from agentserver.signals import server_starting
         from runs import hooks
 
         hooks.register()
+        server_starting.connect(_start_embedded_executor, dispatch_uid="runs.start_executor")

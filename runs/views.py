@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
 from agentserver.api.fields import require_object, uuid_or_422
 from runs import selectors, services
@@ -33,7 +34,7 @@ class ThreadRunsView(APIView):
 
     def post(self, request, thread_id):
         thread_id = uuid_or_422(thread_id, what="thread")
-        run = services.create_run(payload=_validated_create(request.data), thread_id=thread_id)
+        run = services.create_run(payload=_validated_create(json_body(request, allow_empty=True)), thread_id=thread_id)
         return _run_response(run)
 
 
@@ -84,7 +85,7 @@ class BulkCancelSerializer(serializers.Serializer):
 
 class BulkCancelView(APIView):
     def post(self, request):
-        params = BulkCancelSerializer(data=require_object(request.data))
+        params = BulkCancelSerializer(data=json_body(request, allow_empty=True))
         params.is_valid(raise_exception=True)
         action = request.query_params.get("action", "interrupt")
         cancelled = services.cancel_runs(**params.validated_data, action=action)
@@ -95,16 +96,17 @@ class BulkCancelView(APIView):
 
 class StatelessRunsView(APIView):
     def post(self, request):
-        run = services.create_run(payload=_validated_create(request.data), thread_id=None)
+        run = services.create_run(payload=_validated_create(json_body(request, allow_empty=True)), thread_id=None)
         return _run_response(run, stateless=True)
 
 
 class BatchRunsView(APIView):
     def post(self, request):
-        if not isinstance(request.data, list):
+        items = json_body(request, kind=None)
+        if not isinstance(items, list):
             raise InvalidInput("Request body must be a JSON array of run-create objects")
         payloads = []
-        for index, item in enumerate(request.data):
+        for index, item in enumerate(items):
             serializer = RunCreateSerializer(data=item if isinstance(item, dict) else None)
             if not serializer.is_valid():
                 raise InvalidInput(f"[{index}] {flatten_errors(serializer.errors)}")
@@ -127,5 +129,5 @@ class ThreadCommandsView(APIView):
     def post(self, request, thread_id):
         from runs.commands import execute_command
 
-        status, envelope = execute_command(thread_id=uuid_or_422(thread_id, what="thread"), command=request.data)
+        status, envelope = execute_command(thread_id=uuid_or_422(thread_id, what="thread"), command=json_body(request, allow_empty=True, kind=None))
         return Response(envelope, status=status)

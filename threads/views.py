@@ -1,10 +1,10 @@
 """Threads API: thin views that validate, call a service or selector, and serialize."""
-import orjson
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import uuid_or_422
 from agentserver.ids import parse_uuid
@@ -12,29 +12,9 @@ from threads import selectors, services
 from threads import serializers as s
 
 
-def _raw_body(request):
-    """The body bytes, read from the stream as DRF's parsers do (so large states are not cut off at
-    DATA_UPLOAD_MAX_MEMORY_SIZE) and whatever the Content-Length (chunked requests on ASGI)."""
-    django_request = request._request
-    if hasattr(django_request, "_body"):
-        return django_request._body
-    return django_request.read()
-
-
 def read_body(request, *, allow_empty=False):
     """The JSON object body (whatever the content type, as the reference); 422 otherwise."""
-    raw = _raw_body(request)
-    if not raw.strip():
-        if allow_empty:
-            return {}
-        raise InvalidInput("Invalid JSON in request body")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidInput("Invalid JSON in request body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("Request body must be a JSON object")
-    return data
+    return json_body(request, allow_empty=allow_empty)
 
 
 def validated(serializer_class, data):
