@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from agentserver.ids import parse_uuid
 from agentserver.cli import fmt_duration
+from agentserver.ids import parse_uuid
 
 # Larger JSON documents are cut in the admin (the full value stays available through the API).
 MAX_JSON_CHARS = 20_000

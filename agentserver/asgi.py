@@ -13,10 +13,13 @@ django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from agentserver.checks import enforce  # noqa: E402
 from agentserver.graphs import registry  # noqa: E402
 from agentserver.lifespan import LifespanApp  # noqa: E402
 from agentserver.routing import http_router  # noqa: E402
 
+# Bad options stop the server here, each named (daphne and uvicorn run no system checks).
+enforce()
 # Load langgraph.json now: a graph that cannot be loaded stops the server at start-up, naming it.
 registry.graph_ids()
 

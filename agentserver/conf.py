@@ -45,6 +45,31 @@ DEFAULTS = {
 }
 
 
+def coerce(name, value):
+    """``value`` as the type of the option's default (environment variables arrive as text).
+
+    Raises ValueError naming the option; ``agentserver.checks`` reports it at start-up."""
+    default = DEFAULTS.get(name)
+    if not isinstance(value, str) or isinstance(default, str) or default is None:
+        return value
+    text = value.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+                raise ValueError(text)
+            return text.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            return [item.strip() for item in text.split(",") if item.strip()]
+    except ValueError:
+        kind = type(default).__name__
+        raise ValueError(f"AGENTSERVER[{name!r}] must be {'a number' if kind in ('int', 'float') else 'a ' + kind}: got {value!r}") from None
+    return value
+
+
 class AgentSettings:
     def __init__(self, user_settings=None, defaults=None):
         self._user_settings = user_settings
@@ -60,7 +85,7 @@ class AgentSettings:
     def __getattr__(self, attr):
         if attr not in self.defaults:
             raise AttributeError(f"Invalid agentserver setting: {attr!r}")
-        value = self.user_settings.get(attr, self.defaults[attr])
+        value = coerce(attr, self.user_settings.get(attr, self.defaults[attr]))
         self._cached.add(attr)
         setattr(self, attr, value)
         return value

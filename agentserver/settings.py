@@ -118,21 +118,26 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "streaming.layers.ThreadSafeInMemoryChannelLayer"}}
 
 # --- agentserver's own options (read through agentserver.conf.agent_settings) ---------------
-AGENTSERVER = {
-    "GRAPHS_CONFIG": os.environ.get("LANGGRAPH_CONFIG")
-    or (str(Path.cwd() / "langgraph.json") if (Path.cwd() / "langgraph.json").is_file() else str(BASE_DIR / "langgraph.json")),
-    "EXECUTOR": os.environ.get("AGENTSERVER_EXECUTOR", "embedded"),
-    "WORKER_CONCURRENCY": int(os.environ.get("AGENTSERVER_WORKER_CONCURRENCY", "32")),
-    "LEASE_SECONDS": float(os.environ.get("AGENTSERVER_LEASE_SECONDS", "15")),
-    "ON_WORKER_CRASH": os.environ.get("AGENTSERVER_ON_WORKER_CRASH", "retry"),
-    "MAX_ATTEMPTS": int(os.environ.get("AGENTSERVER_MAX_ATTEMPTS", "3")),
-    "SHUTDOWN_GRACE_SECONDS": float(os.environ.get("AGENTSERVER_SHUTDOWN_GRACE_SECONDS", "20")),
-    "HEARTBEAT_SECONDS": float(os.environ.get("AGENTSERVER_HEARTBEAT_SECONDS", "5")),
-    "MAX_BODY_BYTES": int(os.environ.get("AGENTSERVER_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
-    "CHECKPOINTER_PATH": os.environ.get(
-        "AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3")
-    ),
+# Environment variables of the server's options. Values are passed as text; agentserver.conf holds
+# every default, converts the text to the option's type, and its system checks name bad values.
+_ENV_OPTIONS = {
+    "AGENTSERVER_EXECUTOR": "EXECUTOR",
+    "AGENTSERVER_WORKER_CONCURRENCY": "WORKER_CONCURRENCY",
+    "AGENTSERVER_LEASE_SECONDS": "LEASE_SECONDS",
+    "AGENTSERVER_ON_WORKER_CRASH": "ON_WORKER_CRASH",
+    "AGENTSERVER_MAX_ATTEMPTS": "MAX_ATTEMPTS",
+    "AGENTSERVER_SHUTDOWN_GRACE_SECONDS": "SHUTDOWN_GRACE_SECONDS",
+    "AGENTSERVER_HEARTBEAT_SECONDS": "HEARTBEAT_SECONDS",
+    "AGENTSERVER_MAX_BODY_BYTES": "MAX_BODY_BYTES",
+    "AGENTSERVER_POLL_SECONDS": "POLL_SECONDS",
 }
+AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
+# Deployment paths (not option defaults): the graphs next to where the server starts, and the
+# checkpointer's SQLite file in the data directory.
+AGENTSERVER["GRAPHS_CONFIG"] = os.environ.get("LANGGRAPH_CONFIG") or (
+    str(Path.cwd() / "langgraph.json") if (Path.cwd() / "langgraph.json").is_file() else str(BASE_DIR / "langgraph.json")
+)
+AGENTSERVER["CHECKPOINTER_PATH"] = os.environ.get("AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3"))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

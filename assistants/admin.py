@@ -5,9 +5,9 @@ deleting one goes through ``assistants.services.delete_assistant`` (its active r
 """
 from django.contrib import admin
 
+from agentserver.admin_display import ReadOnlyAdminMixin, json_display, short_json
 from assistants import services
 from assistants.models import Assistant, AssistantVersion
-from agentserver.admin_display import ReadOnlyAdminMixin, json_display, short_json
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agentserver.api.bodies import json_body
-from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import uuid_or_422
 from agentserver.graphs import registry
 from agentserver.ids import system_assistant_id

@@ -32,8 +32,18 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checks import (  # noqa: E402  (SSE parsing and the per-run checks)
-    NOOP_BODY, BenchError, EmitCheck, NoopCheck, ThreadEmitCheck, TokensCheck, check_status, create_thread,
-    emit_body, sse_batches, stream_run, tokens_body,
+    NOOP_BODY,
+    BenchError,
+    EmitCheck,
+    NoopCheck,
+    ThreadEmitCheck,
+    TokensCheck,
+    check_status,
+    create_thread,
+    emit_body,
+    sse_batches,
+    stream_run,
+    tokens_body,
 )
 
 NOW = time.perf_counter
@@ -121,7 +131,7 @@ async def scenario_1(ctx):
         thread_id = await create_thread(s)
         try:
             timings.append(await stream_run(s, thread_id, NOOP_BODY, NoopCheck()))
-        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
             errors.append(repr(exc))
     return {
         "runs": len(timings),
@@ -147,7 +157,7 @@ async def scenario_2(ctx):
                 result = await stream_run(s, thread_id, NOOP_BODY, NoopCheck())
                 result["with_thread"] = result["end"] + (t0 - result["t0"])
                 timings.append(result)
-            except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
                 errors.append(repr(exc))
                 await asyncio.sleep(0.05)
 
@@ -175,7 +185,7 @@ async def scenario_3(ctx):
         check = EmitCheck(a.emit_n)
         try:
             t = await stream_run(s, thread_id, emit_body(a.emit_n), check)
-        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
             errors.append(repr(exc))
             continue
         span = check.t_last - check.t_meta  # from the run's start (metadata) to its last event
@@ -216,7 +226,7 @@ async def scenario_4(ctx):
     tasks = [asyncio.create_task(listener(c)) for c in checks]
     try:
         await asyncio.wait_for(all_connected.wait(), 60)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         errors.append(f"only {connected}/{len(checks)} listeners connected")
     await asyncio.sleep(a.s4_settle)  # let every listener subscribe after its headers
     t0 = NOW()
@@ -298,7 +308,7 @@ async def scenario_5(ctx):
     tasks = [asyncio.create_task(idle_stream(t)) for t in threads]
     try:
         await asyncio.wait_for(all_open.wait(), 120)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result["errors"].append(f"only {opened}/{a.s5_streams} streams opened")
     result["open_all_s"] = round(NOW() - t_open, 3)
     result["opened"] = opened
@@ -315,7 +325,7 @@ async def scenario_5(ctx):
     for _ in range(a.s5_runs):
         try:
             timings.append(await stream_run(s, await create_thread(s), NOOP_BODY, NoopCheck()))
-        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
             result["errors"].append(repr(exc))
     result["new_run_first_event_ms"] = dist_ms([t["first_event"] for t in timings])
     result["new_run_end_ms"] = dist_ms([t["end"] for t in timings])
@@ -332,7 +342,7 @@ async def scenario_5(ctx):
 
 async def _drain_idle(resp):
     beats = 0
-    async for _t, frames, b in sse_batches(resp):
+    async for _t, _frames, b in sse_batches(resp):
         beats += b
     return beats
 
@@ -353,7 +363,7 @@ async def scenario_6(ctx):
         check = TokensCheck(a.tokens_words)
         try:
             t = await stream_run(s, await create_thread(s), tokens_body(a.tokens_words), check)
-        except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
             errors.append(repr(exc))
             continue
         span = check.t_last - check.t_meta
@@ -402,7 +412,7 @@ async def run(args):
             t0 = NOW()
             try:
                 result = await asyncio.wait_for(SCENARIOS[number](ctx), args.scenario_timeout)
-            except (BenchError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, BenchError, aiohttp.ClientError) as exc:
                 result = {"errors": [f"scenario aborted: {exc!r}"]}
             result["wall_s"] = round(NOW() - t0, 3)
             if proc:
@@ -485,8 +495,8 @@ def parse_args(argv=None):
     p.add_argument("--tokens-words", type=int, default=100)
     args = p.parse_args(argv)
     if args.quick:
-        quick = dict(warmup=1, s1_runs=10, s2_seconds=3.0, s2_clients=8, emit_n=2000, s3_repeats=1, s4_clients=10,
-                     s4_n=200, s5_streams=50, s5_idle_seconds=2.0, s5_runs=3, s6_runs=3)
+        quick = {"warmup": 1, "s1_runs": 10, "s2_seconds": 3.0, "s2_clients": 8, "emit_n": 2000, "s3_repeats": 1,
+                 "s4_clients": 10, "s4_n": 200, "s5_streams": 50, "s5_idle_seconds": 2.0, "s5_runs": 3, "s6_runs": 3}
         explicit = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:]) if a.startswith("--")}
         for key, value in quick.items():
             if key not in explicit:
@@ -498,7 +508,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     out = asyncio.run(run(args))
-    out["args"] = {k: v for k, v in vars(args).items()}
+    out["args"] = dict(vars(args))
     print(table(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

@@ -18,7 +18,7 @@ if SNAP_FILE and __name__ != "__main__":
 
     tracemalloc.start(int(os.environ.get("BENCH_MEM_FRAMES", "8")))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentserver.settings")
-    from agentserver.asgi import application  # noqa: F401,E402
+    from agentserver.asgi import application  # noqa: F401
 
     _state = {}
 
@@ -121,7 +121,7 @@ def _driver():
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp / "server.log").read_text()[-2000:])
+                    raise RuntimeError((tmp / "server.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
         asyncio.run(drive())
         time.sleep(0.5)

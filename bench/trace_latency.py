@@ -29,8 +29,9 @@ if TRACE_FILE and __name__ != "__main__":
         with _lock:
             _fh.write(label + " " + " ".join(f"{t:.6f}" for t in times) + " " + threading.current_thread().name + "\n")
 
-    import agentserver.db as _dbmod
     from asgiref.sync import sync_to_async
+
+    import agentserver.db as _dbmod
 
     _original_guarded = _dbmod._guarded
 
@@ -92,12 +93,13 @@ if TRACE_FILE and __name__ != "__main__":
 
         setattr(owner, attr, inner)
 
-    from agentserver.asgi import application as _app  # noqa: E402  (imports every module with db patched)
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agentserver.api.consumers import StreamConsumer
+    from agentserver.asgi import application as _app  # noqa: E402  (imports every module with db patched)
     from runs import execution, executor, services
     from streaming import notify
-    from agentserver.api.consumers import StreamConsumer
     from streaming.writer import EventWriter
 
     wrap_sync(services, "create_run", "create_run")
@@ -205,7 +207,7 @@ def _driver():
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp / "server.log").read_text()[-2000:])
+                    raise RuntimeError((tmp / "server.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
 
         async def drive():

@@ -10,16 +10,21 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
 
+from agentserver.admin_display import (
+    IdOrTextSearchMixin,
+    ReadOnlyAdminMixin,
+    admin_link,
+    json_display,
+    pretty_json,
+    pretty_json_text,
+    run_duration,
+    status_badge,
+)
 from agentserver.api.exceptions import ServiceError
 from agentserver.ids import parse_uuid
 from runs import services
 from runs.admin_actions import ACTIONS, cancel_with_report
-from agentserver.admin_display import (
-    status_badge,
-    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration,
-)
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 
 EVENTS_PER_PAGE = 50
@@ -175,7 +180,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         extra = [path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
-                      name="%s_%s_cancel" % info)]
+                      name="{}_{}_cancel".format(*info))]
         return extra + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

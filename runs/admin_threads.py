@@ -13,7 +13,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from agentserver.admin_display import (
-    IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, run_duration, short_json, status_badge,
+    IdOrTextSearchMixin,
+    ReadOnlyAdminMixin,
+    admin_link,
+    json_display,
+    run_duration,
+    short_json,
+    status_badge,
 )
 from runs.admin_actions import cancel_matching
 from runs.models import Run

@@ -1,8 +1,8 @@
 """Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel."""
 from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
-from runs.serializers import RunCreateSerializer
 from runs.protocol_v2 import SUBSEQ
+from runs.serializers import RunCreateSerializer
 from streaming.selectors import log_head
 from threads.models import Thread
 

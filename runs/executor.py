@@ -209,3 +209,11 @@ async def start_executor(**kwargs):
 
 def get_executor():
     return _executor
+
+
+async def stop_executor(*, grace=None):
+    """Stop this process's executor (its unfinished runs go back to the queue); idempotent."""
+    global _executor
+    executor, _executor = _executor, None
+    if executor is not None and not executor._stopping:
+        await executor.shutdown(grace=grace)

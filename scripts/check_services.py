@@ -3,10 +3,10 @@ import sys
 
 
 def main(pg_url, redis_url):
+    from urllib.parse import urlparse, urlunparse
+
     import psycopg
     import redis
-
-    from urllib.parse import urlparse, urlunparse
 
     problems = []
     admin = urlunparse(urlparse(pg_url)._replace(path="/postgres"))

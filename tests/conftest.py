@@ -153,3 +153,27 @@ def api(db):
 
     sync_system_assistants()
     return APIClient()
+
+
+@pytest.fixture
+def live_executor(transactional_db):
+    """An in-process executor on the runtime loop, with the system assistants, for this test only:
+    runs still active at the end are cancelled and the executor is stopped, so no executor outlives
+    its test (a leftover one would execute the next test's pending runs)."""
+    from agentserver import persistence, runtime
+    from assistants.services import sync_system_assistants
+    from runs.executor import start_executor, stop_executor
+    from runs.models import Run
+    from tests.factories import wait_for
+
+    persistence.setup()
+    sync_system_assistants()
+    runtime.call(start_executor())
+    yield
+    active = list(Run.objects.active().values_list("run_id", flat=True))
+    if active:
+        from runs.services import cancel_runs
+
+        cancel_runs(run_ids=active, action="interrupt")
+        wait_for(lambda: not Run.objects.active().exists(), what="active runs to stop")
+    runtime.call(stop_executor(grace=0), timeout=30)

@@ -7,4 +7,7 @@ _HERE = Path(__file__).resolve().parent
 os.environ.setdefault("LANGGRAPH_CONFIG", str(_HERE / "graphs" / "langgraph.json"))
 os.environ.setdefault("AGENTSERVER_DATA_DIR", tempfile.mkdtemp(prefix="agentserver-tests-"))
 
-from agentserver.settings import *  # noqa: E402,F401,F403
+from agentserver.settings import *  # noqa: E402, F403
+
+# Users made by tests (admin_client, API-key owners) need no slow, secure hashing.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -8,8 +8,13 @@ from django.urls import reverse
 
 from runs.models import Run, RunStatus
 from streaming.models import Event
-from tests.test_admin_support import (  # noqa: F401 - live_executor is a fixture
-    _stop_executor_at_exit, live_executor, make_events, make_run, make_thread, old, run_status, start_slow_run,
+from tests.factories import (
+    make_events,
+    make_run,
+    make_thread,
+    old,
+    run_status,
+    start_slow_run,
     wait_for,
 )
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from assistants.models import Assistant
 from runs.models import Run, RunStatus
 from streaming.models import Event
+from tests.factories import make_events, make_run, make_thread, old
 from threads.models import Thread
-from tests.test_admin_support import make_events, make_run, make_thread, old
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,25 +5,16 @@ import pytest
 
 from agentserver.ids import system_assistant_id
 from assistants.models import Assistant, AssistantVersion
+from tests.factories import ASSISTANT_FIELDS as FIELDS
+from tests.factories import create_assistant as create
+from tests.factories import detail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FIELDS = ["assistant_id", "graph_id", "config", "context", "metadata", "name", "created_at", "updated_at",
-          "version", "description"]
 VERSION_FIELDS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "created_at", "name",
                   "description"]
 MISSING = "00000000-0000-0000-0000-000000000999"
 GRAPHS = "['builder', 'chat', 'echo', 'factory', 'fail', 'hitl', 'slow', 'steps', 'sub']"
-
-
-def create(api, **body):
-    response = api.post("/assistants", {"graph_id": "echo", **body}, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def detail(response):
-    return response.json()["detail"]
 
 
 # --- create ----------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ import uuid
 
 import pytest
 
-from tests.test_assistants_api import FIELDS, create, detail
+from tests.factories import ASSISTANT_FIELDS as FIELDS
+from tests.factories import create_assistant as create
+from tests.factories import detail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

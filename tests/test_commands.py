@@ -11,8 +11,8 @@ from django.utils import timezone
 from assistants.models import Assistant
 from runs.models import Run, RunStatus
 from streaming.models import Event
+from tests.factories import make_events, make_run, make_thread, old, run_status
 from threads.models import Thread
-from tests.test_admin_support import make_events, make_run, make_thread, old, run_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MISSING = "00000000-0000-0000-0000-000000000001"

@@ -9,10 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from runs.models import Run, RunStatus
-from threads.models import Thread
-from tests.test_admin_support import (  # noqa: F401 - fixtures
-    _stop_executor_at_exit, live_executor, run_status, start_slow_run, wait_for,
+from tests.factories import (
+    run_status,
+    start_slow_run,
+    wait_for,
 )
+from threads.models import Thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

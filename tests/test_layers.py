@@ -4,11 +4,11 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from streaming import follow, notify
 from agentserver.api.consumers import StreamConsumer
+from runs.selectors import run_is_over
+from streaming import follow, notify
 from streaming.layers import ThreadSafeInMemoryChannelLayer
 from streaming.services import append_thread_event
-from runs.selectors import run_is_over
 from threads.models import Thread
 
 

@@ -4,7 +4,8 @@ Threads sit below runs: they never import them. The runs app registers a ``RunsO
 (``RunsConfig.ready``); without one (threads alone) no thread has a run."""
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 from uuid import UUID
 
 

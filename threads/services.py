@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agentserver import runtime
-from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
+from agentserver.api.exceptions import AlreadyExists, InvalidInput
 from streaming.services import append_thread_event
 from threads import hooks, state
 from threads.models import Thread, ThreadStatus

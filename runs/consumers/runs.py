@@ -9,6 +9,7 @@ from runs import queue, selectors, services
 from runs.serializers import STREAM_MODES, RunCreateSerializer
 from streaming import follow, notify
 
+
 def _run_headers(thread_id, run_id, tail):
     base = f"/threads/{thread_id}/runs/{run_id}"
     return [("location", f"{base}/{tail}"), ("content-location", base)]

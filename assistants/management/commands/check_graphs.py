@@ -1,9 +1,9 @@
 """manage.py check_graphs: load every graph of langgraph.json and report; non-zero exit on failure."""
 from django.core.management.base import BaseCommand, CommandError
 
+from agentserver.cli import table
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError, load_config
-from agentserver.cli import table
 
 
 def describe(spec):

@@ -1,8 +1,8 @@
 """manage.py cancel_runs: cancel runs by id, by thread or by status, through runs.services."""
 from django.core.management.base import BaseCommand, CommandError
 
-from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report, wait_stopped
 from agentserver.cli import parse_id
+from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report, wait_stopped
 from runs.models import Run
 
 

@@ -2,11 +2,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.api.exceptions import ServiceError, flatten_errors
+from agentserver.cli import Progress, format_event, parse_id, parse_json, plain, terminal_width
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 from agentserver.ids import uuid7
 from runs.admin_actions import cancel_with_report, wait_stopped
-from agentserver.cli import Progress, format_event, parse_id, parse_json, plain, terminal_width
 from runs.models import RunStatus
 from runs.serializers import MULTITASK_STRATEGIES, STREAM_MODES, RunCreateSerializer
 from runs.tailing import follow_run

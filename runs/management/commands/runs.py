@@ -1,12 +1,12 @@
 """manage.py runs: list runs (filters, table or JSON) or show one run in detail."""
 from django.core.management.base import BaseCommand, CommandError
 
-from agentserver.ids import parse_uuid
 from agentserver.cli import fmt_duration, fmt_time, format_event, parse_id, pretty, table, terminal_width, to_json
+from agentserver.ids import parse_uuid
 from runs.models import Run, RunStatus
 from runs.serializers import RunSerializer
-from streaming import selectors as stream_selectors
 from runs.tailing import follow_run
+from streaming import selectors as stream_selectors
 
 STATUS_CHOICES = tuple(RunStatus.values) + ("active", "finished")
 

@@ -2,8 +2,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.api.exceptions import ServiceError
-from agentserver.ids import parse_uuid
 from agentserver.cli import compact, fmt_duration, fmt_time, parse_id, parse_json, pretty, table, to_json, truncate
+from agentserver.ids import parse_uuid
 from runs.models import Run
 from threads import selectors
 from threads.models import ThreadStatus

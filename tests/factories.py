@@ -1,4 +1,4 @@
-"""Factories and fixtures shared by the admin and management-command tests (no tests here).
+"""Factories shared by the tests (the fixtures are in conftest.py).
 
 Rows are written with the ORM for speed where a test only needs data to look at; anything that
 executes goes through ``runs.services.create_run`` and the in-process executor.
@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import orjson
-import pytest
 from django.utils import timezone
 
 from runs.models import Run, RunStatus
@@ -86,35 +85,20 @@ def start_slow_run(*, thread_id=None, **input_overrides):
     return run
 
 
-@pytest.fixture(scope="session")
-def _stop_executor_at_exit():
-    """Stop the in-process executor when the session ends (it would poll a dropped database)."""
-    yield
-    from agentserver import runtime
-    from runs.executor import get_executor
-
-    executor = get_executor()
-    if executor is not None and not executor._stopping:
-        runtime.call(executor.shutdown(grace=0), timeout=30)
-
-
-@pytest.fixture
-def live_executor(_stop_executor_at_exit, transactional_db):
-    """The in-process executor on the runtime loop (idempotent), with the system assistants."""
-    from agentserver.lifespan import start_server_process
-    from assistants.services import sync_system_assistants
-
-    start_server_process()
-    sync_system_assistants()
-    yield
-    # Leave no run executing into the next test's (flushed) database.
-    active = list(Run.objects.active().values_list("run_id", flat=True))
-    if active:
-        from runs.services import cancel_runs
-
-        cancel_runs(run_ids=active, action="interrupt")
-        wait_for(lambda: not Run.objects.active().exists(), what="active runs to stop")
-
-
 def old(days):
     return timedelta(days=days)
+
+
+# --- assistants API (DRF's test client) -------------------------------------------------------
+ASSISTANT_FIELDS = ["assistant_id", "graph_id", "config", "context", "metadata", "name", "created_at",
+                    "updated_at", "version", "description"]
+
+
+def create_assistant(api, **body):
+    response = api.post("/assistants", {"graph_id": "echo", **body}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def detail(response):
+    return response.json()["detail"]
