@@ -19,14 +19,14 @@ from runs.admin_actions import ACTIONS, cancel_with_report
 from runs.admin_display import (
     IdOrTextSearchMixin, ReadOnlyAdminMixin, admin_link, json_display, pretty_json, pretty_json_text, run_duration,
 )
-from runs.models import FINISHED_STATUSES, Run, RunStatus
+from runs.models import ACTIVE_STATUSES, FINISHED_STATUSES, CancelAction, Run, RunStatus
 
 EVENTS_PER_PAGE = 50
 REFRESH_SECONDS = 2
 MAX_MESSAGE_LINES = 20
 STATUS_COLORS = {
-    "pending": "#777", "running": "#1f6feb", "success": "#1a7f37", "error": "#cf222e",
-    "interrupted": "#9a6700", "timeout": "#cf222e",
+    RunStatus.PENDING: "#777", RunStatus.RUNNING: "#1f6feb", RunStatus.SUCCESS: "#1a7f37",
+    RunStatus.ERROR: "#cf222e", RunStatus.INTERRUPTED: "#9a6700", RunStatus.TIMEOUT: "#cf222e",
 }
 
 
@@ -195,7 +195,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _detail_context(self, request, run):
-        active = run.status in (RunStatus.PENDING, RunStatus.RUNNING)
+        active = run.status in ACTIVE_STATUSES
         return {
             "run_active": active,
             "refresh_seconds": REFRESH_SECONDS,
@@ -223,7 +223,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
             return HttpResponseNotAllowed(["POST"])
         if not self.has_cancel_permission(request):
             raise PermissionDenied
-        action = request.POST.get("action", "interrupt")
+        action = request.POST.get("action", CancelAction.INTERRUPT)
         run_id = parse_uuid(object_id)
         if action not in ACTIONS or run_id is None:
             messages.error(request, f"Cannot cancel: action must be one of {', '.join(ACTIONS)}.")

@@ -9,6 +9,7 @@ or null when the config names no checkpoint (a thread without state).
 from langgraph.types import StateSnapshot
 
 from agentserver import serde
+from runs.models import RunStatus
 from threads.models import ThreadStatus
 
 
@@ -89,8 +90,11 @@ def snapshot_json(snapshot):
     }
 
 
-def thread_mirror(state):
-    """What the thread row mirrors of its latest state: values, status and interrupts by task id."""
+def thread_mirror(state: dict | None) -> dict:
+    """What the thread row mirrors of its latest state: values, status and interrupts by task id.
+
+    ``status`` is interrupted while the graph waits (next nodes or interrupts), else idle; ``values``
+    is None for a thread without checkpoints."""
     if state is None or state.get("checkpoint") is None:
         return {"values": None, "status": ThreadStatus.IDLE, "interrupts": {}}
     interrupts = {task["id"]: task["interrupts"] for task in state["tasks"] if task["interrupts"]}
@@ -100,3 +104,16 @@ def thread_mirror(state):
         "status": ThreadStatus.INTERRUPTED if pending else ThreadStatus.IDLE,
         "interrupts": interrupts,
     }
+
+
+def mirror_after_run(mirror: dict, *, run_status: RunStatus, error: dict | None, now) -> dict:
+    """The thread row's fields when its run ends with ``run_status``, ``mirror`` being the
+    ``thread_mirror`` of the state the run left: the thread is in error after a failed run,
+    interrupted after a cancelled one, else as the mirror says. Values and interrupts are written
+    only when the thread has a checkpoint."""
+    status = {RunStatus.ERROR: ThreadStatus.ERROR, RunStatus.INTERRUPTED: ThreadStatus.INTERRUPTED}.get(
+        run_status, mirror["status"])
+    fields = {"status": status, "error": error, "updated_at": now}
+    if mirror["values"] is not None:
+        fields.update(values=mirror["values"], interrupts=mirror["interrupts"] or {}, state_updated_at=now)
+    return fields
