@@ -153,10 +153,10 @@ async def latest_checkpoint(thread_id):
 
 class RunOutcome:
     def __init__(self):
-        self.status = RunStatus.SUCCESS
-        self.error = None
-        self.cancel_action = ""
-        self.last_seq = None  # the run's last stored event (when every batch was stored)
+        self.status: RunStatus = RunStatus.SUCCESS
+        self.error: dict | None = None
+        self.cancel_action: str = ""  # CancelAction, or SHUTDOWN
+        self.last_seq: int | None = None  # the run's last stored event (when every batch was stored)
 
 
 async def execute(run: ClaimedRun, *, control) -> RunOutcome:
@@ -201,8 +201,11 @@ async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
     mirror = await final_state(run.graph_id, config)
-    await db(lifecycle.finish_run)(
+    finished = await db(lifecycle.finish_run)(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
     )
+    if not finished:  # no longer running: its lease expired and it was retried or failed meanwhile
+        logger.warning("run %s was no longer running when attempt %s ended", run.run_id, run.attempt)
+        return
     await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status,
                                last_seq=outcome.last_seq)

@@ -28,7 +28,7 @@ A stateless run's temporary thread goes once the run is over and nobody streams 
 ``settle_stateless_run``.
 """
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 from uuid import UUID
 
 from django.db import transaction
@@ -81,7 +81,7 @@ def claim_run(run_id: UUID, thread_id: UUID, worker_id: str, *, loaded: ClaimedR
 
 
 def claim_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = None,
-               created: list[ClaimedRun] = (), scan: bool = True) -> list[ClaimedRun]:
+               created: Sequence[ClaimedRun] = (), scan: bool = True) -> list[ClaimedRun]:
     """Claim up to ``limit`` runs, oldest first, at most one per thread.
 
     ``created``: ClaimedRuns of runs this process just created on an otherwise idle thread (see

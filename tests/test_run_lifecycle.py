@@ -290,3 +290,19 @@ def test_settle_keeps_active_and_kept_runs():
     for run in (running, kept):
         assert lifecycle._settle_rows(run_id=run.run_id, thread_id=run.thread_id, detach=True) is False
         assert Thread.objects.filter(pk=run.thread_id).exists()
+
+
+# --- the thread side -------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_thread_acquire_release_and_mirror():
+    thread = Thread.objects.create_now()
+    run_a, run_b = uuid.uuid4(), uuid.uuid4()
+    assert Thread.objects.acquire(thread.pk, run_id=run_a) is True
+    assert Thread.objects.acquire(thread.pk, run_id=run_b) is False
+    assert Thread.objects.mirror_state(thread.pk, CHECKPOINTED) == 0  # not while a run holds it
+    assert Thread.objects.release(thread.pk, run_id=run_b, status=ThreadStatus.IDLE) == 0  # not its holder
+    assert Thread.objects.release(thread.pk, run_id=run_a, status=ThreadStatus.IDLE) == 1
+    assert Thread.objects.mirror_state(thread.pk, CHECKPOINTED) == 1
+    thread.refresh_from_db()
+    assert (thread.status, thread.active_run_id, thread.values) == (ThreadStatus.IDLE, None, {"n": 1})
