@@ -161,7 +161,7 @@ class RunOutcome:
 
 async def execute(run: ClaimedRun, *, control) -> RunOutcome:
     """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
-    # The metadata frame was stored with the claim (runs.queue); the writer continues after it.
+    # The metadata frame was stored with the claim (runs.lifecycle.claim_run); the writer continues after it.
     writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
     config = build_config(run)
     outcome = RunOutcome()
