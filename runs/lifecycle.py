@@ -2,20 +2,23 @@
 
 ::
 
-                          create_run                      cancel (interrupt)
-                              |            +----------------------------------> INTERRUPTED
-                              v            |   cancel (rollback)
-       +------------------> PENDING -------+----------------------------------> (deleted)
-       |                      |
-       | hand_back            | claim: thread acquired (active_run_id = run, BUSY)
-       | expire, retry        v
-       +------------------- RUNNING --- finish ----> SUCCESS | ERROR | INTERRUPTED
-       (thread released,      |  |                  (thread released, mirrors the outcome)
-        stays BUSY)           |  +--- expire, no retry ---> ERROR (thread released, ERROR)
-                              +------ roll_back ----------> (deleted) (thread released, IDLE)
+                        create_run              cancel, interrupt [interrupt_pending]
+                            |           +-------------------------------------------> INTERRUPTED
+                            v           |   cancel, rollback [delete_pending]
+       +----------------> PENDING ------+-------------------------------------------> (deleted)
+       |                    |
+       | hand_back          | claim [thread: acquire -> BUSY, active_run_id = run]
+       | expire, retry      v
+       +---------------- RUNNING --- finish -------------> SUCCESS | ERROR | INTERRUPTED
+       (thread: release,    |  |                          (thread: release + mirror of the outcome)
+        stays BUSY)         |  +--- expire, no retry ----> ERROR (thread: release -> ERROR)
+                            +------ roll_back -----------> (deleted) (thread: release -> IDLE)
 
-    cancel of a running run: ``cancel_action`` is set (status unchanged); its executor stops the
-    graph and then finishes the run as INTERRUPTED or rolls it back.
+    [``RunQuerySet`` method] where it is not the label. The functions here: claim_run (claim_runs,
+    scan_runs pick the runs), finish_run, rollback_run, hand_back, recover_expired (expire),
+    request_cancel (cancel). Cancelling a running run only sets ``cancel_action``
+    [request_cancel]; its executor stops the graph, then finishes the run as INTERRUPTED
+    (interrupt) or rolls it back (rollback).
     TIMEOUT: accepted in filters and counted as finished, never set (no run-level timeout exists).
 
 Each transition is a compare-and-set method of ``RunQuerySet`` (runs/models.py) or, for the
