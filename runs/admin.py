@@ -25,7 +25,7 @@ from agentserver.api.exceptions import ServiceError
 from agentserver.ids import parse_uuid
 from runs import services
 from runs.admin_actions import ACTIONS, cancel_with_report
-from runs.models import FINISHED_STATUSES, Run, RunStatus
+from runs.models import ACTIVE_STATUSES, FINISHED_STATUSES, CancelAction, Run
 
 EVENTS_PER_PAGE = 50
 REFRESH_SECONDS = 2
@@ -190,7 +190,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _detail_context(self, request, run):
-        active = run.status in (RunStatus.PENDING, RunStatus.RUNNING)
+        active = run.status in ACTIVE_STATUSES
         return {
             "run_active": active,
             "refresh_seconds": REFRESH_SECONDS,
@@ -218,7 +218,7 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
             return HttpResponseNotAllowed(["POST"])
         if not self.has_cancel_permission(request):
             raise PermissionDenied
-        action = request.POST.get("action", "interrupt")
+        action = request.POST.get("action", CancelAction.INTERRUPT)
         run_id = parse_uuid(object_id)
         if action not in ACTIONS or run_id is None:
             messages.error(request, f"Cannot cancel: action must be one of {', '.join(ACTIONS)}.")

@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 
 from runs import services
-from runs.models import FINISHED_STATUSES, Run, RunStatus
+from runs.models import ACTIVE_STATUSES, FINISHED_STATUSES, CancelAction, Run
 
-ACTIONS = ("interrupt", "rollback")
+ACTIONS = tuple(CancelAction.values)
 
 
 @dataclass
@@ -28,7 +28,7 @@ class CancelReport:
         """One human-readable line per run."""
         out = []
         for run_id, now in self.cancelled:
-            if now in (RunStatus.RUNNING, RunStatus.PENDING):
+            if now in ACTIVE_STATUSES:
                 out.append(f"{run_id}: cancel requested ({self.action}); its executor is stopping it")
             elif now is None:
                 out.append(f"{run_id}: cancelled (rollback): the run and its events were deleted")
@@ -51,7 +51,7 @@ def _statuses(run_ids):
     return dict(Run.objects.filter(run_id__in=list(run_ids)).values_list("run_id", "status"))
 
 
-def cancel_with_report(*, run_ids, action="interrupt"):
+def cancel_with_report(*, run_ids, action=CancelAction.INTERRUPT):
     """Cancel the given runs through ``services.cancel_runs`` and say what happened to each."""
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
@@ -70,7 +70,7 @@ def cancel_with_report(*, run_ids, action="interrupt"):
     return report
 
 
-def cancel_matching(*, thread_id=None, status=None, action="interrupt"):
+def cancel_matching(*, thread_id=None, status=None, action=CancelAction.INTERRUPT):
     """Cancel every active run of a thread, or every active run with ``status`` (pending|running|all)."""
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")

@@ -1,6 +1,7 @@
 """Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel."""
 from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
+from runs.models import CancelAction
 from runs.protocol_v2 import SUBSEQ
 from runs.serializers import RunCreateSerializer
 from streaming.selectors import log_head
@@ -50,7 +51,7 @@ def input_respond(thread, params):
 
 
 def run_cancel(thread, params):
-    action = params.get("action", "interrupt")
+    action = params.get("action", CancelAction.INTERRUPT)
     run_ids = [params["run_id"]] if params.get("run_id") else None
     cancelled = services.cancel_runs(thread_id=thread.pk, run_ids=run_ids, action=action)
     if not cancelled:

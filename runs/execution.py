@@ -2,19 +2,22 @@
 import asyncio
 import logging
 
+import langgraph.version
 from langgraph.types import Command, Send
 
-import langgraph.version
 from agentserver import persistence
 from agentserver.db import db
 from agentserver.graphs import registry
-from runs import queue
+from runs import lifecycle
+from runs.claimed import ClaimedRun
+from runs.models import CancelAction, RunStatus
 from runs.streammodes import FrameBuilder, langgraph_modes
 from streaming import notify
 from streaming.writer import EventWriter
 
 logger = logging.getLogger(__name__)
 LANGGRAPH_VERSION = getattr(langgraph.version, "__version__", "")
+SHUTDOWN = "shutdown"  # Control.cancel_action of a run its executor hands back (never stored)
 
 
 def build_config(run):
@@ -106,16 +109,15 @@ async def stream_graph(graph, run, config, writer, *, resume=False):
         writer.emit("events", event)
 
 
-async def final_state(graph_id, config):
-    """The thread's values and interrupts after the run, and whether it waits for input."""
+async def final_state(graph_id: str, config: dict) -> dict:
+    """The thread's state after the run, as its row mirrors it (``threads.snapshots.thread_mirror``)."""
     from threads.snapshots import snapshot_json, thread_mirror
 
     cp, store = await persistence.get_checkpointer(), await persistence.get_store()
     state_config = {"configurable": {"thread_id": config["configurable"]["thread_id"], "checkpoint_ns": ""}}
     async with registry.graph(graph_id, config=config, checkpointer=cp, store=store) as graph:
         state = await graph.aget_state(state_config)
-    mirror = thread_mirror(snapshot_json(state))
-    return mirror["values"], mirror["interrupts"], mirror["status"] == "interrupted"
+    return thread_mirror(snapshot_json(state))
 
 
 async def rollback_checkpoints(run):
@@ -151,15 +153,15 @@ async def latest_checkpoint(thread_id):
 
 class RunOutcome:
     def __init__(self):
-        self.status = "success"
-        self.error = None
-        self.cancel_action = ""
-        self.last_seq = None  # the run's last stored event (when every batch was stored)
+        self.status: RunStatus = RunStatus.SUCCESS
+        self.error: dict | None = None
+        self.cancel_action: str = ""  # CancelAction, or SHUTDOWN
+        self.last_seq: int | None = None  # the run's last stored event (when every batch was stored)
 
 
-async def execute(run, *, control):
+async def execute(run: ClaimedRun, *, control) -> RunOutcome:
     """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
-    # The metadata frame was stored with the claim (runs.queue); the writer continues after it.
+    # The metadata frame was stored with the claim (runs.lifecycle.claim_run); the writer continues after it.
     writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
     config = build_config(run)
     outcome = RunOutcome()
@@ -179,39 +181,31 @@ async def execute(run, *, control):
     try:
         await control.task
     except asyncio.CancelledError:
-        outcome.status = "interrupted"
-        outcome.cancel_action = control.cancel_action or "interrupt"
+        outcome.status = RunStatus.INTERRUPTED
+        outcome.cancel_action = control.cancel_action or CancelAction.INTERRUPT
     except Exception as exc:  # noqa: BLE001 - a node's failure is the run's outcome
-        outcome.status = "error"
+        outcome.status = RunStatus.ERROR
         outcome.error = {"error": type(exc).__name__, "message": str(exc)}
         writer.emit("error", outcome.error)
     await writer.aclose()
     outcome.last_seq = writer.next_seq - 1 if writer.error is None else None
-    if outcome.cancel_action != "shutdown":
+    if outcome.cancel_action != SHUTDOWN:
         await _record(run, config, outcome)
     return outcome
 
 
-async def _record(run, config, outcome):
-    if outcome.cancel_action == "rollback":
+async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
+    if outcome.cancel_action == CancelAction.ROLLBACK:
         await rollback_checkpoints(run)
-        await db(queue.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
-        await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status="interrupted")
+        await db(lifecycle.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
+        await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
-    values, interrupts, pending = await final_state(run.graph_id, config)
-    thread_status, output, error = "idle", values, outcome.error
-    if outcome.status == "error":
-        thread_status, output = "error", {"__error__": outcome.error}
-    elif outcome.status == "interrupted":
-        thread_status = "interrupted"
-        error = {"error": "UserInterrupt", "message": "interrupt requested"}
-    elif pending:
-        thread_status = "interrupted"
-        if interrupts:
-            output = {**(values or {}), "__interrupt__": [i for items in interrupts.values() for i in items]}
-    await db(queue.finish_run)(
-        run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=error, output=output,
-        thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
+    mirror = await final_state(run.graph_id, config)
+    finished = await db(lifecycle.finish_run)(
+        run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
     )
+    if not finished:  # no longer running: its lease expired and it was retried or failed meanwhile
+        logger.warning("run %s was no longer running when attempt %s ended", run.run_id, run.attempt)
+        return
     await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status,
                                last_seq=outcome.last_seq)

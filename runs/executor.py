@@ -15,7 +15,9 @@ from channels.layers import get_channel_layer
 from agentserver import persistence
 from agentserver.conf import agent_settings
 from agentserver.db import db
-from runs import execution, queue, wakeups, webhooks
+from runs import execution, lifecycle, wakeups, webhooks
+from runs.claimed import ClaimedRun
+from runs.models import CancelAction, RunStatus
 from streaming import notify
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ class Executor:
         if message.get("type") == "run.wakeup":
             self.wake(message.get("created"))
         elif message.get("type") == "run.cancel":
-            self.cancel_local(message.get("run_id"), message.get("action") or "interrupt")
+            self.cancel_local(message.get("run_id"), message.get("action") or CancelAction.INTERRUPT)
 
     async def start(self):
         await persistence.get_checkpointer()
@@ -114,7 +116,7 @@ class Executor:
             created, scan = self._created, self._scan
             self._created, self._scan = [], False
             try:
-                claimed = await _db(queue.claim_runs)(
+                claimed = await _db(lifecycle.claim_runs)(
                     worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids, created=created, scan=scan)
             except Exception:  # noqa: BLE001 - database briefly unavailable: try again later
                 logger.warning("claiming runs failed", exc_info=True)
@@ -126,7 +128,7 @@ class Executor:
             if claimed and len(claimed) == free:
                 self.wake()
 
-    def _start(self, run):
+    def _start(self, run: ClaimedRun):
         loop = asyncio.get_running_loop()
         if run.metadata_rows:
             loop.create_task(notify.aevents_stored(thread_id=run.thread_id, run_id=run.run_id, rows=run.metadata_rows))
@@ -136,10 +138,10 @@ class Executor:
         self.running[str(run.run_id)] = control
         asyncio.get_running_loop().create_task(self._execute(run, control))
 
-    async def _execute(self, run, control):
+    async def _execute(self, run: ClaimedRun, control: Control):
         try:
             outcome = await execution.execute(run, control=control)
-            if outcome.cancel_action != "shutdown":
+            if outcome.cancel_action != execution.SHUTDOWN:
                 await self._after(run)
         except Exception:  # noqa: BLE001 - never let one run take the executor down
             logger.exception("run %s failed in the executor", run.run_id)
@@ -147,11 +149,9 @@ class Executor:
             self.running.pop(str(run.run_id), None)
             self.wake()
 
-    async def _after(self, run):
+    async def _after(self, run: ClaimedRun):
         if run.temporary:
-            deleted = await _db(queue.settle_temporary_thread)(run_id=run.run_id, thread_id=run.thread_id)
-            if deleted:
-                await (await persistence.get_checkpointer()).adelete_thread(str(run.thread_id))
+            await lifecycle.settle_stateless_run(run_id=run.run_id, thread_id=run.thread_id)
         if run.kwargs.get("webhook"):
             asyncio.get_running_loop().create_task(webhooks.deliver(run))
 
@@ -161,13 +161,13 @@ class Executor:
             await asyncio.sleep(1.0)
             ticks += 1
             try:
-                flagged = await _db(queue.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
+                flagged = await _db(lifecycle.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
                 for run_id, action in flagged.items():
                     self.cancel_local(run_id, action)
                 if self.only_run_ids is None and ticks % max(1, int(agent_settings.LEASE_SECONDS / 3)) == 0:
-                    retried, failed = await _db(queue.recover_expired)(worker_id=self.worker_id)
+                    retried, failed = await _db(lifecycle.recover_expired)(worker_id=self.worker_id)
                     for run_id, thread_id in failed:
-                        await notify.arun_finished(thread_id=thread_id, run_id=run_id, status="error")
+                        await notify.arun_finished(thread_id=thread_id, run_id=run_id, status=RunStatus.ERROR)
                     if retried:
                         self.wake()
             except asyncio.CancelledError:
@@ -184,11 +184,11 @@ class Executor:
             await asyncio.sleep(0.1)
         leftover = list(self.running)
         for run_id in leftover:
-            self.cancel_local(run_id, "shutdown")
+            self.cancel_local(run_id, execution.SHUTDOWN)
         while self.running:
             await asyncio.sleep(0.05)
         if leftover:
-            await _db(queue.hand_back)(run_ids=leftover, worker_id=self.worker_id)
+            await _db(lifecycle.hand_back)(run_ids=leftover, worker_id=self.worker_id)
             await wakeups.aworkers({"type": "run.wakeup"})
         for task in self._tasks:
             task.cancel()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
-from runs.models import FINISHED_STATUSES, Run
+from runs.models import Run
 from streaming.models import Event
 from streaming.services import delete_events
 from threads.models import Thread
@@ -53,7 +53,7 @@ def old_temporary_threads(cutoff):
 
 def old_finished_runs(cutoff):
     ended_before = Q(ended_at__lt=cutoff) | Q(ended_at__isnull=True, updated_at__lt=cutoff)
-    return Run.objects.filter(status__in=FINISHED_STATUSES).filter(ended_before)
+    return Run.objects.finished().filter(ended_before)
 
 
 def orphaned_event_owners(cutoff):
@@ -83,7 +83,7 @@ def _purge_runs(report, run_ids, *, dry_run, batch_size):
             report.run_events += Event.objects.filter(run_id__in=batch).count()
             continue
         with transaction.atomic():
-            deleted = list(Run.objects.filter(run_id__in=batch, status__in=FINISHED_STATUSES)
+            deleted = list(Run.objects.finished().filter(run_id__in=batch)
                            .select_for_update().values_list("run_id", flat=True))
             Run.objects.filter(run_id__in=deleted).delete()
             report.run_events += delete_events(run_ids=deleted)

@@ -1,5 +1,7 @@
 """Writes of runs: create (with multitask strategies), cancel, delete."""
+from collections.abc import Iterable
 from datetime import timedelta
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -7,11 +9,11 @@ from django.utils import timezone
 from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
 from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
-from runs import queue, wakeups
-from runs.models import Run, RunStatus
-from streaming import notify
+from runs import lifecycle, wakeups
+from runs.claimed import claimed_from_created
+from runs.models import ACTIVE_STATUSES, CANCEL_ALL, FINISHED_STATUSES, CancelAction, Run, RunStatus
 from streaming.services import delete_events
-from threads.models import Thread, ThreadStatus
+from threads.models import Thread
 
 REJECT_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
 KWARG_KEYS = (
@@ -21,7 +23,7 @@ KWARG_KEYS = (
 )
 
 
-def _run_kwargs(*, payload, thread, temporary):
+def _run_kwargs(*, payload: dict, thread: Thread, temporary: bool) -> dict:
     kwargs = {key: payload.get(key) for key in KWARG_KEYS}
     kwargs["config"] = payload.get("config") or {}
     kwargs["context"] = payload.get("context") or {}
@@ -34,7 +36,8 @@ def _run_kwargs(*, payload, thread, temporary):
     return kwargs
 
 
-def _thread_for_run(*, thread_id, if_not_exists, graph_id, assistant_id):
+def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_id: str,
+                    assistant_id: UUID) -> tuple[Thread, bool]:
     """Lock and return the run's thread, creating it when asked (or a temporary one)."""
     meta = {"graph_id": graph_id, "assistant_id": str(assistant_id)}
     if thread_id is None:
@@ -51,7 +54,7 @@ def _thread_for_run(*, thread_id, if_not_exists, graph_id, assistant_id):
     return thread, False
 
 
-def create_run(*, payload, thread_id=None, run_id=None):
+def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | None = None) -> Run:
     """Create a pending run on ``thread_id`` (or, stateless, on a new temporary thread); ``run_id``
     lets a stream subscribe to the run's events before the run exists.
 
@@ -74,53 +77,28 @@ def create_run(*, payload, thread_id=None, run_id=None):
             metadata=metadata, kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),
             multitask_strategy=strategy, available_at=timezone.now() + timedelta(seconds=after),
         )
-        if active and strategy in ("interrupt", "rollback"):
-            _cancel_locked(run_ids=active, action=strategy)
+        if active and strategy in CancelAction.values:
+            lifecycle.request_cancel(run_ids=active, action=CancelAction(strategy))
     # A run that can start at once on an idle thread is handed to this process's executor as it is,
     # so that it is claimed without a scan or a read-back (the first event comes sooner).
     def handover():  # called only when this process has an executor
         if active or after > 0:
             return {}
-        return {"created": queue.claimed_from_created(run=run, assistant=assistant)}
+        return {"created": claimed_from_created(run=run, assistant=assistant)}
 
     transaction.on_commit(lambda: wakeups.workers({"type": "run.wakeup"}, local=handover))
     return run
 
 
-def _cancel_locked(*, run_ids, action):
-    """Inside a transaction: pending runs end at once, running ones are flagged for their executor."""
-    now = timezone.now()
-    pending = list(Run.objects.filter(run_id__in=run_ids, status=RunStatus.PENDING).values_list("run_id", "thread_id"))
-    pending_ids = [run_id for run_id, _ in pending]
-    if action == "rollback":
-        Run.objects.filter(run_id__in=pending_ids, status=RunStatus.PENDING).delete()
-        delete_events(run_ids=pending_ids)
-    else:
-        Run.objects.filter(run_id__in=pending_ids, status=RunStatus.PENDING).update(
-            status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now
-        )
-    running = list(Run.objects.filter(run_id__in=run_ids, status=RunStatus.RUNNING).values_list("run_id", flat=True))
-    Run.objects.filter(run_id__in=running).update(cancel_action=action, updated_at=now)
-
-    def _announce():
-        for run_id in pending_ids:
-            notify.run_finished(run_id=run_id, status="interrupted")
-        for run_id in running:
-            wakeups.workers({"type": "run.cancel", "run_id": str(run_id), "action": action})
-
-    transaction.on_commit(_announce)
-    return pending_ids + running
-
-
-def cancel_runs(*, thread_id=None, run_ids=None, status=None, action="interrupt"):
+def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None = None,
+                status: str | None = None, action: str = CancelAction.INTERRUPT) -> list[UUID]:
     """Cancel active runs chosen by thread/ids or by status. Returns the ids cancelled.
 
-    Raises NotFound when nothing matched (the reference's wording)."""
-    if action not in ("interrupt", "rollback"):
-        action = "interrupt"
+    ``status``: pending, running or all. Raises NotFound when nothing matched (the reference's wording)."""
+    action = CancelAction(action) if action in CancelAction.values else CancelAction.INTERRUPT
     qs = Run.objects.active()
     if status is not None:
-        if status != "all":
+        if status != CANCEL_ALL:
             qs = qs.filter(status=status)
     else:
         if thread_id is not None:
@@ -131,10 +109,10 @@ def cancel_runs(*, thread_id=None, run_ids=None, status=None, action="interrupt"
         ids = list(qs.select_for_update().values_list("run_id", flat=True))
         if not ids:
             return []
-        return _cancel_locked(run_ids=ids, action=action)
+        return lifecycle.request_cancel(run_ids=ids, action=action)
 
 
-def cancel_run(*, thread_id, run_id, action="interrupt"):
+def cancel_run(*, thread_id: UUID, run_id: UUID, action: str = CancelAction.INTERRUPT) -> list[UUID]:
     """Cancel one run; 404 when it does not exist or is no longer active."""
     if not Run.objects.filter(thread_id=thread_id, run_id=run_id).exists():
         raise NotFound("No runs found to cancel.")
@@ -147,29 +125,20 @@ def cancel_run(*, thread_id, run_id, action="interrupt"):
     return cancelled
 
 
-def delete_run(*, thread_id, run_id):
+def delete_run(*, thread_id: UUID, run_id: UUID) -> None:
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(thread_id=thread_id, run_id=run_id).first()
         if run is None:
             raise NotFound("Run not found")
-        if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
+        if run.status in ACTIVE_STATUSES:
             raise InvalidInput("Cannot delete an active run; cancel it first.")
         run.delete()
         delete_events(run_ids=[run_id])
 
 
-def release_thread_status(*, thread_id):
-    """A thread whose active run vanished (rollback) goes back to idle."""
-    Thread.objects.filter(pk=thread_id, active_run_id__isnull=True, status=ThreadStatus.BUSY).update(
-        status=ThreadStatus.IDLE
-    )
-
-
-def wait_for_run(*, run_id, timeout=60.0, interval=0.05):
+def wait_for_run(*, run_id: UUID, timeout: float = 60.0, interval: float = 0.05) -> RunStatus | None:
     """Block (sync views) until the run is no longer active, or timeout."""
     import time
-
-    from runs.models import FINISHED_STATUSES
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

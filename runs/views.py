@@ -7,7 +7,7 @@ from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
 from agentserver.api.fields import require_object, uuid_or_422
 from runs import selectors, services
-from runs.models import RunStatus
+from runs.models import CANCEL_STATUSES, CancelAction, RunStatus
 from runs.serializers import RunCreateSerializer, RunSerializer
 
 
@@ -57,7 +57,7 @@ class RunDetailView(APIView):
 class CancelRunView(APIView):
     def post(self, request, thread_id, run_id):
         thread_id, run_id = uuid_or_422(thread_id, what="thread"), uuid_or_422(run_id, what="run")
-        action = request.query_params.get("action", "interrupt")
+        action = request.query_params.get("action", CancelAction.INTERRUPT)
         wait = request.query_params.get("wait", "false").lower() in ("1", "true", "yes")
         services.cancel_run(thread_id=thread_id, run_id=run_id, action=action)
         if not wait:
@@ -70,7 +70,7 @@ class CancelRunView(APIView):
 class BulkCancelSerializer(serializers.Serializer):
     thread_id = serializers.UUIDField(required=False, allow_null=True)
     run_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=("pending", "running", "all"), required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=CANCEL_STATUSES, required=False, allow_null=True)
 
     def validate(self, attrs):
         if attrs.get("status") and (attrs.get("thread_id") or attrs.get("run_ids")):
@@ -87,7 +87,7 @@ class BulkCancelView(APIView):
     def post(self, request):
         params = BulkCancelSerializer(data=json_body(request, allow_empty=True))
         params.is_valid(raise_exception=True)
-        action = request.query_params.get("action", "interrupt")
+        action = request.query_params.get("action", CancelAction.INTERRUPT)
         cancelled = services.cancel_runs(**params.validated_data, action=action)
         if not cancelled:
             raise NotFound("No runs found to cancel.")

@@ -27,6 +27,25 @@ class ThreadQuerySet(models.QuerySet):
     def with_status(self, status):
         return self.filter(status=status) if status else self
 
+    # The thread side of the run lifecycle (runs.lifecycle): ``active_run_id`` is compare-and-set.
+
+    def acquire(self, thread_id, *, run_id) -> bool:
+        """Make ``run_id`` the thread's one active run (and the thread busy) if it has none."""
+        return bool(self.filter(pk=thread_id, active_run_id__isnull=True).update(
+            active_run_id=run_id, status=ThreadStatus.BUSY, updated_at=timezone.now()))
+
+    def release(self, thread_id, *, run_id, **fields) -> int:
+        """Free the thread if ``run_id`` still holds it, writing ``fields`` with it (status, error,
+        the mirror of the run's outcome). Without ``status`` the thread stays busy: its run is pending."""
+        return self.filter(pk=thread_id, active_run_id=run_id).update(active_run_id=None, **fields)
+
+    def mirror_state(self, thread_id, mirror: dict) -> int:
+        """Write the mirror of the latest checkpoint (``threads.snapshots.thread_mirror``) on a
+        thread that no run holds; clears the error."""
+        now = timezone.now()
+        return self.filter(pk=thread_id).exclude(status=ThreadStatus.BUSY).update(
+            **mirror, error=None, state_updated_at=now, updated_at=now)
+
 
 class Thread(models.Model):
     """A conversation: the state of its graph lives in the checkpointer; ``values``/``interrupts``

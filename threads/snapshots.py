@@ -89,8 +89,11 @@ def snapshot_json(snapshot):
     }
 
 
-def thread_mirror(state):
-    """What the thread row mirrors of its latest state: values, status and interrupts by task id."""
+def thread_mirror(state: dict | None) -> dict:
+    """What the thread row mirrors of its latest state: values, status and interrupts by task id.
+
+    ``status`` is interrupted while the graph waits (next nodes or interrupts), else idle; ``values``
+    is None for a thread without checkpoints."""
     if state is None or state.get("checkpoint") is None:
         return {"values": None, "status": ThreadStatus.IDLE, "interrupts": {}}
     interrupts = {task["id"]: task["interrupts"] for task in state["tasks"] if task["interrupts"]}

@@ -5,7 +5,7 @@ from agentserver.api.exceptions import NotFound
 from agentserver.api.params import parse_last_event_id, parse_stream_modes, path_uuid
 from agentserver.db import db
 from agentserver.ids import uuid7
-from runs import queue, selectors, services
+from runs import lifecycle, selectors, services
 from runs.serializers import STREAM_MODES, RunCreateSerializer
 from streaming import follow, notify
 
@@ -35,12 +35,7 @@ class CreateRunMixin:
 
     async def release(self, *, detach=True):
         if self.stateless:
-            from agentserver import persistence, runtime
-
-            deleted = await db(queue.settle_temporary_thread)(run_id=self.run_id, thread_id=self.thread_id, detach=detach)
-            if deleted:
-                cp = await runtime.submit(persistence.get_checkpointer())
-                await runtime.submit(cp.adelete_thread(str(self.thread_id)))
+            await lifecycle.settle_stateless_run(run_id=self.run_id, thread_id=self.thread_id, detach=detach)
 
     async def on_disconnect(self):
         if getattr(self, "run_id", None) is None:

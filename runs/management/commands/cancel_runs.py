@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.cli import parse_id
 from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report, wait_stopped
-from runs.models import Run
+from runs.models import ACTIVE_STATUSES, CANCEL_ALL, CANCEL_STATUSES, CancelAction, Run
 
 
 class Command(BaseCommand):
@@ -19,9 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--run", action="append", default=[], metavar="ID", help="a run id (repeatable)")
         parser.add_argument("--thread", metavar="ID", help="cancel the active runs of this thread")
-        parser.add_argument("--status", choices=("pending", "running", "all"),
+        parser.add_argument("--status", choices=CANCEL_STATUSES,
                             help="cancel every active run with this status")
-        parser.add_argument("--action", choices=ACTIONS, default="interrupt", help="interrupt (default) or rollback")
+        parser.add_argument("--action", choices=ACTIONS, default=CancelAction.INTERRUPT.value, help="interrupt (default) or rollback")
         parser.add_argument("--wait", action="store_true", help="wait until the cancelled runs have stopped")
         parser.add_argument("--wait-timeout", type=float, default=30.0, help="seconds --wait waits (default 30)")
         parser.add_argument("--dry-run", action="store_true", help="list the runs that would be cancelled")
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             qs = qs.filter(run_id__in=run_ids)
         elif thread_id:
             qs = qs.filter(thread_id=thread_id)
-        elif status != "all":
+        elif status != CANCEL_ALL:
             qs = qs.filter(status=status)
         rows = list(qs.values_list("run_id", "status", "thread_id"))
         for run_id, run_status, run_thread in rows:
@@ -63,7 +63,7 @@ class Command(BaseCommand):
 
     def _wait(self, run_ids, timeout):
         final = wait_stopped(run_ids, timeout=timeout)
-        still = [run_id for run_id, status in final.items() if status in ("pending", "running")]
+        still = [run_id for run_id, status in final.items() if status in ACTIVE_STATUSES]
         for run_id, status in final.items():
             self.stdout.write(f"{run_id}: {status or 'deleted (rolled back)'}")
         if still:

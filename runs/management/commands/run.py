@@ -7,7 +7,7 @@ from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 from agentserver.ids import uuid7
 from runs.admin_actions import cancel_with_report, wait_stopped
-from runs.models import RunStatus
+from runs.models import ACTIVE_STATUSES, CancelAction, RunStatus
 from runs.serializers import MULTITASK_STRATEGIES, STREAM_MODES, RunCreateSerializer
 from runs.tailing import follow_run
 
@@ -165,14 +165,14 @@ class Command(BaseCommand):
             raise CommandError("interrupted by Ctrl-C", returncode=130) from None
         progress.clear()
         self.elapsed = progress.elapsed
-        if status in (RunStatus.PENDING, RunStatus.RUNNING):
+        if status in ACTIVE_STATUSES:
             self._cancel(run, f"timed out after {options['timeout']}s")
             raise CommandError(f"run {run.run_id} did not finish within {options['timeout']}s; it was interrupted")
         return status
 
     def _cancel(self, run, why):
         """Interrupt the run and give its executor (maybe this process's) a moment to stop it."""
-        report = cancel_with_report(run_ids=[run.run_id], action="interrupt")
+        report = cancel_with_report(run_ids=[run.run_id], action=CancelAction.INTERRUPT)
         self.stderr.write(f"{why}: " + "; ".join(report.lines()), plain)
         final = wait_stopped(report.cancelled_ids, timeout=CANCEL_WAIT_SECONDS)
         for run_id, status in final.items():
@@ -180,13 +180,13 @@ class Command(BaseCommand):
 
     def _finish(self, run, status):
         from runs.models import Run
-        from threads.models import Thread
+        from threads.models import Thread, ThreadStatus
 
         summary = f"run {run.run_id} ended {status or 'deleted (rolled back)'} in {self.elapsed:.1f}s ({self.events} events)"
         if status == RunStatus.SUCCESS:
             if not self.quiet:
                 self.stderr.write(summary, self.style.SUCCESS)
-            if Thread.objects.filter(pk=run.thread_id, status="interrupted").exists() and not self.quiet:
+            if Thread.objects.filter(pk=run.thread_id, status=ThreadStatus.INTERRUPTED).exists() and not self.quiet:
                 self.stderr.write(f"thread {run.thread_id} is waiting on an interrupt: continue with "
                                   f"--thread {run.thread_id} --resume JSON", plain)
             return
