@@ -11,7 +11,7 @@ from streaming import selectors
 
 
 def follow_run(*, run_id, after=0, on_rows, on_idle=None, interval=0.05, follow=True, timeout=None):
-    """Call ``on_rows(status, rows)`` with the run's events (seq, event, data) after ``after``.
+    """Call ``on_rows(status, rows)`` with the run's EventRows after ``after``.
 
     Returns (final status or None when the run does not exist, last seq). With ``follow=False`` it
     reads what exists and returns the current status. ``on_idle(status, last)`` is called between
@@ -36,7 +36,7 @@ def follow_run(*, run_id, after=0, on_rows, on_idle=None, interval=0.05, follow=
 
 
 def follow_thread(*, thread_id, after=0, on_rows, should_stop=None, interval=0.2, follow=True):
-    """Call ``on_rows(rows)`` with the thread's events (thread_seq, seq, event, data) after ``after``.
+    """Call ``on_rows(rows)`` with the thread's EventRows after ``after``.
 
     Returns the last thread_seq read; with ``follow`` it polls until ``should_stop()`` is true."""
     last = after
@@ -44,7 +44,7 @@ def follow_thread(*, thread_id, after=0, on_rows, should_stop=None, interval=0.2
         rows = selectors.read_thread_events(thread_id=thread_id, after=last)
         if rows:
             on_rows(rows)
-            last = rows[-1][0]
+            last = rows[-1].thread_seq
         if len(rows) >= selectors.READ_LIMIT:
             continue
         if not follow or (should_stop is not None and should_stop()):

@@ -9,6 +9,7 @@ dropped message therefore costs latency, never an event.
 from agentserver.api import sse
 from agentserver.db import db
 from streaming import notify, selectors
+from streaming.models import EventRow
 
 THREAD_MODES = ("lifecycle", "run_modes", "state_update")
 
@@ -88,17 +89,16 @@ async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subsc
 
     async def read(last):
         over, rows = await db(_read_run)(run_id=run_id, after=last, is_over=is_over)
-        return [(row[0], row) for row in rows], over, len(rows) >= selectors.READ_LIMIT
+        return [(row.seq, row) for row in rows], over, len(rows) >= selectors.READ_LIMIT
 
     def from_message(message):
         rows = message.get("rows")
         if not rows or rows[0][0] is None:
             return None
-        return [(seq, (seq, event, data)) for seq, _thread_seq, event, data in rows]
+        return [(row.seq, row) for row in map(EventRow.from_message, rows)]
 
     async def emit(row):
-        seq, event, data = row
-        return sse.frame(event, data, seq) if keep(event) else b""
+        return sse.frame(row.event, row.data, row.seq) if keep(row.event) else b""
 
     last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
     await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message,
@@ -124,32 +124,29 @@ def thread_stream_emitter(consumer, modes):
     """The frames of GET /threads/{id}/stream: stored frames, filtered by the thread stream modes."""
     keep = _thread_filter(modes)
 
-    async def emit(thread_seq, seq, event, data):
-        return sse.frame(event, data, thread_seq) if keep(seq, event) else b""
+    async def emit(row):
+        return sse.frame(row.event, row.data, row.thread_seq) if keep(row.seq, row.event) else b""
 
     return emit
 
 
 async def follow_thread(consumer, *, thread_id, after, emit):
-    """Send what ``emit(thread_seq, seq, event, data)`` makes of the thread's rows after ``after``,
+    """Send what ``emit(row: EventRow)`` makes of the thread's rows after ``after``,
     forever (the client closes the stream)."""
 
     async def read(last):
         rows = await db(selectors.read_thread_events)(thread_id=thread_id, after=last)
-        return [(row[0], row) for row in rows], False, len(rows) >= selectors.READ_LIMIT
+        return [(row.thread_seq, row) for row in rows], False, len(rows) >= selectors.READ_LIMIT
 
     def from_message(message):
         rows = message.get("rows")
         if not rows:
             return None
-        return [(thread_seq, (thread_seq, seq, event, data)) for seq, thread_seq, event, data in rows]
-
-    async def emit_row(row):
-        return await emit(*row)
+        return [(row.thread_seq, row) for row in map(EventRow.from_message, rows)]
 
     # Idle threads are many and long-lived: their safety re-read is every 6th heartbeat (30 s).
     await _pump(consumer, group=notify.thread_group(thread_id), last=after, read=read,
-                from_message=from_message, emit=emit_row, idle_reread=6)
+                from_message=from_message, emit=emit, idle_reread=6)
 
 
 async def wait_run(consumer, *, run_id, is_over):

@@ -1,4 +1,22 @@
+from typing import NamedTuple
+
 from django.db import models
+
+
+class EventRow(NamedTuple):
+    """One stored frame as every reader and writer of the log passes it (the channel layer carries
+    it as a list in this order)."""
+
+    seq: int | None  # position in the run; None for a thread-level frame (state_update, run_done)
+    thread_seq: int  # position in the thread
+    event: str  # the SSE event name ("values", "updates|sub:1", ...)
+    data: str  # the frame's JSON text, exactly as sent
+
+    @classmethod
+    def from_message(cls, item):
+        return cls(*item)
+
+ROW_FIELDS = ("seq", "thread_seq", "event", "data")
 
 
 class EventQuerySet(models.QuerySet):

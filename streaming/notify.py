@@ -35,7 +35,7 @@ def never_raise(fn):
 
 
 def _payload(rows):
-    size = sum(len(row[3]) for row in rows)
+    size = sum(len(row.data) for row in rows)
     return [list(row) for row in rows] if size <= agent_settings.MAX_NOTIFY_BYTES else None
 
 
@@ -43,8 +43,8 @@ def build_event_messages(*, thread_id, run_id, rows):
     rows_payload = _payload(rows)
     message = {"type": "stream.events", "run_id": str(run_id) if run_id else None, "rows": rows_payload}
     if rows:
-        message["last_seq"] = rows[-1][0]
-        message["last_thread_seq"] = rows[-1][1]
+        message["last_seq"] = rows[-1].seq
+        message["last_thread_seq"] = rows[-1].thread_seq
     targets = [thread_group(thread_id)]
     if run_id is not None:
         targets.append(run_group(run_id))

@@ -1,12 +1,12 @@
 """Reads of the event log (called through agentserver.db.db from consumers)."""
-from streaming.models import Event, EventLog
+from streaming.models import ROW_FIELDS, Event, EventLog, EventRow
 
 READ_LIMIT = 2000
 
 
 def read_run_events(*, run_id, after, limit=READ_LIMIT):
-    """Rows (seq, event, data) of the run after ``after``, in order."""
-    return list(Event.objects.for_run(run_id, after=after).values_list("seq", "event", "data")[:limit])
+    """The run's EventRows after position ``after``, in order."""
+    return [EventRow._make(row) for row in Event.objects.for_run(run_id, after=after).values_list(*ROW_FIELDS)[:limit]]
 
 
 def last_run_seq(*, run_id):
@@ -14,8 +14,8 @@ def last_run_seq(*, run_id):
 
 
 def read_thread_events(*, thread_id, after, limit=READ_LIMIT):
-    """Rows (thread_seq, seq, event, data); seq is None for thread-level frames."""
-    return list(Event.objects.for_thread(thread_id, after=after).values_list("thread_seq", "seq", "event", "data")[:limit])
+    """The thread's EventRows after thread position ``after``, in order."""
+    return [EventRow._make(row) for row in Event.objects.for_thread(thread_id, after=after).values_list(*ROW_FIELDS)[:limit]]
 
 
 def log_head(*, thread_id):

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from agentserver import serde
 from streaming import notify
-from streaming.models import Event, EventLog
+from streaming.models import Event, EventLog, EventRow
 
 
 def open_logs(*, thread_ids):
@@ -36,13 +36,13 @@ def _allocate(thread_id, count):
 def store_run_events(*, thread_id, run_id, first_seq, frames):
     """Store ``frames`` [(event, data_json_text), ...] as run seq first_seq.. (no notification).
 
-    Returns the stored rows as [(seq, thread_seq, event, data)]."""
+    Returns the stored rows (EventRow)."""
     with transaction.atomic():
         try:
             start = _allocate(thread_id, len(frames))
         except EventLog.DoesNotExist:
             return []
-        rows = [(first_seq + i, start + i, name, data) for i, (name, data) in enumerate(frames)]
+        rows = [EventRow(first_seq + i, start + i, name, data) for i, (name, data) in enumerate(frames)]
         _insert_rows(thread_id=thread_id, run_id=run_id, rows=rows)
     return rows
 
@@ -71,10 +71,11 @@ def append_thread_event(*, thread_id, event, data, run_id=None):
     text = data if isinstance(data, str) else serde.dumps_str(data)
     with transaction.atomic():
         start = _allocate(thread_id, 1)
-        _insert_rows(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
+        row = EventRow(None, start, event, text)
+        _insert_rows(thread_id=thread_id, run_id=None, rows=[row])
         # Listeners are woken once the row is visible (at once when no outer transaction is open).
         transaction.on_commit(
-            lambda: notify.events_stored(thread_id=thread_id, run_id=None, rows=[(None, start, event, text)])
+            lambda: notify.events_stored(thread_id=thread_id, run_id=None, rows=[row])
         )
     return start
 

@@ -42,7 +42,8 @@ class ThreadEventsConsumer(StreamConsumer):
         await self.start()
         await follow.follow_thread(self, thread_id=thread_id, after=after, emit=self.emit)
 
-    async def emit(self, thread_seq, seq, event, data):
+    async def emit(self, row):
+        thread_seq, seq, event, data = row.thread_seq, row.seq, row.event, row.data
         translated = await db(self.translator.translate)(seq, event, data) if event == "metadata" \
             else self.translator.translate(seq, event, data)
         frames = []

@@ -148,7 +148,7 @@ class Command(BaseCommand):
 
         def on_rows(status, rows):
             progress.clear()
-            for seq, event, data in rows:
+            for seq, _thread_seq, event, data in rows:
                 self.stdout.write(format_event(seq, event, data, width=width))
             self.stdout.flush()
             self.events += len(rows)

@@ -97,14 +97,14 @@ class Command(BaseCommand):
         if options["json"]:
             data = {**run_json(run), "output": run.output}
             if events is not None:
-                data["events"] = [{"id": seq, "event": event, "data": data_text} for seq, event, data_text in events]
+                data["events"] = [{"id": seq, "event": event, "data": data_text} for seq, _thread_seq, event, data_text in events]
             self.stdout.write(to_json(data))
             return
         self._print_detail(run)
         if events is not None:
             width = max(terminal_width() - 10, 60)
             self.stdout.write(f"\nevents ({len(events)}):")
-            for seq, event, data_text in events:
+            for seq, _thread_seq, event, data_text in events:
                 self.stdout.write("  " + format_event(seq, event, data_text, width=width))
 
     def _print_detail(self, run):

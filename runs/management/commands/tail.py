@@ -62,7 +62,7 @@ class Command(BaseCommand):
             after = max(last - options["last"], 0)
 
         def on_rows(status, rows):
-            for seq, event, data in rows:
+            for seq, _thread_seq, event, data in rows:
                 self._print(seq, event, data)
             self.stdout.flush()
 
@@ -79,7 +79,7 @@ class Command(BaseCommand):
             after = max(head - options["last"], 0)
 
         def on_rows(rows):
-            for thread_seq, seq, event, data in rows:
+            for seq, thread_seq, event, data in rows:
                 if self.as_json:
                     self._print(thread_seq, event, data, seq=seq)
                 else:
