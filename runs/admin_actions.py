@@ -4,11 +4,10 @@ The cancel itself is ``runs.services.cancel_runs``, the function the API uses: p
 once, running ones are flagged in the database and told on the channel layer, and their executor
 stops them. This module only adds an honest per-run account of what happened.
 """
-import time
 from dataclasses import dataclass, field
 
 from runs import services
-from runs.models import ACTIVE_STATUSES, FINISHED_STATUSES, CancelAction, Run
+from runs.models import ACTIVE_STATUSES, CancelAction, Run
 
 ACTIONS = tuple(CancelAction.values)
 
@@ -84,14 +83,3 @@ def cancel_matching(*, thread_id=None, status=None, action=CancelAction.INTERRUP
     report = CancelReport(action=action)
     report.cancelled = [(run_id, after.get(run_id)) for run_id in ids]
     return report
-
-
-def wait_stopped(run_ids, *, timeout=30.0, interval=0.1):
-    """Wait until none of ``run_ids`` is active; return {run_id: final status or None if deleted}."""
-    deadline = time.monotonic() + timeout
-    while True:
-        statuses = _statuses(run_ids)
-        still = [run_id for run_id, status in statuses.items() if status not in FINISHED_STATUSES]
-        if not still or time.monotonic() >= deadline:
-            return {run_id: statuses.get(run_id) for run_id in run_ids}
-        time.sleep(interval)

@@ -1,7 +1,6 @@
 """What runs provide to the apps below them (threads, assistants), registered in RunsConfig.ready."""
-import time
-
 from runs.models import Run
+from runs.selectors import wait_until_finished
 
 
 class RunsOnThreads:
@@ -42,21 +41,6 @@ class AssistantDependents:
         if thread_ids:
             prune_threads(thread_ids=thread_ids, strategy="delete")
         return thread_ids
-
-
-def wait_until_finished(*, run_ids, timeout, interval=0.05):
-    """Block (sync code) until none of ``run_ids`` is pending or running, or ``timeout`` s passed.
-
-    Returns the ids still active. Async code waits on the channel layer instead
-    (``streaming.follow.wait_run``)."""
-    run_ids = list(run_ids)
-    deadline = time.monotonic() + timeout
-    while run_ids:
-        active = list(Run.objects.filter(run_id__in=run_ids).active().values_list("run_id", flat=True))
-        if not active or time.monotonic() >= deadline:
-            return active
-        time.sleep(interval)
-    return []
 
 
 def register():

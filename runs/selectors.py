@@ -1,4 +1,6 @@
 """Reads of runs."""
+import time
+
 from agentserver.api.exceptions import NotFound
 from runs.models import FINISHED_STATUSES, Run
 from threads.models import Thread
@@ -60,3 +62,18 @@ def run_output(*, run_id):
 def run_summary(*, run_id):
     """graph_id, status and output of a run (for protocol v2 lifecycle events), or None."""
     return Run.objects.filter(pk=run_id).values("graph_id", "status", "output").first()
+
+
+def wait_until_finished(*, run_ids, timeout, interval=0.05):
+    """Block (sync code: views, services, commands, the admin) until none of ``run_ids`` is pending
+    or running, or ``timeout`` seconds passed. Returns {run_id: status}, None for a deleted run;
+    statuses still active mean the wait timed out. Async code waits on the channel layer instead
+    (``streaming.follow.wait_run``)."""
+    run_ids = list(run_ids)
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = dict(Run.objects.filter(run_id__in=run_ids).values_list("run_id", "status"))
+        final = {run_id: statuses.get(run_id) for run_id in run_ids}
+        if all(is_over(status) for status in final.values()) or time.monotonic() >= deadline:
+            return final
+        time.sleep(interval)

@@ -11,7 +11,7 @@ from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
 from runs import lifecycle, wakeups
 from runs.claimed import claimed_from_created
-from runs.models import ACTIVE_STATUSES, CANCEL_ALL, FINISHED_STATUSES, CancelAction, Run, RunStatus
+from runs.models import ACTIVE_STATUSES, CANCEL_ALL, CancelAction, Run
 from streaming.services import delete_events
 from threads.models import Thread
 
@@ -134,16 +134,3 @@ def delete_run(*, thread_id: UUID, run_id: UUID) -> None:
             raise InvalidInput("Cannot delete an active run; cancel it first.")
         run.delete()
         delete_events(run_ids=[run_id])
-
-
-def wait_for_run(*, run_id: UUID, timeout: float = 60.0, interval: float = 0.05) -> RunStatus | None:
-    """Block (sync views) until the run is no longer active, or timeout."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
-        if status is None or status in FINISHED_STATUSES:
-            return status
-        time.sleep(interval)
-    return None

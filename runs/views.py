@@ -62,7 +62,7 @@ class CancelRunView(APIView):
         services.cancel_run(thread_id=thread_id, run_id=run_id, action=action)
         if not wait:
             return Response(status=202)
-        services.wait_for_run(run_id=run_id)
+        selectors.wait_until_finished(run_ids=[run_id], timeout=60.0)
         return Response({}, headers={"Location": f"/threads/{thread_id}/runs/{run_id}/join",
                                      "Content-Location": f"/threads/{thread_id}/runs/{run_id}"})
 

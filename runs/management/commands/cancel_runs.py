@@ -2,8 +2,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.cli import parse_id
-from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report, wait_stopped
+from runs.admin_actions import ACTIONS, cancel_matching, cancel_with_report
 from runs.models import ACTIVE_STATUSES, CANCEL_ALL, CANCEL_STATUSES, CancelAction, Run
+from runs.selectors import wait_until_finished
 
 
 class Command(BaseCommand):
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(rows)} run(s) would be cancelled (dry run: nothing changed)")
 
     def _wait(self, run_ids, timeout):
-        final = wait_stopped(run_ids, timeout=timeout)
+        final = wait_until_finished(run_ids=run_ids, timeout=timeout)
         still = [run_id for run_id, status in final.items() if status in ACTIVE_STATUSES]
         for run_id, status in final.items():
             self.stdout.write(f"{run_id}: {status or 'deleted (rolled back)'}")

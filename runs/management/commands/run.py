@@ -6,8 +6,9 @@ from agentserver.cli import Progress, format_event, parse_id, parse_json, plain,
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 from agentserver.ids import uuid7
-from runs.admin_actions import cancel_with_report, wait_stopped
+from runs.admin_actions import cancel_with_report
 from runs.models import ACTIVE_STATUSES, CancelAction, RunStatus
+from runs.selectors import wait_until_finished
 from runs.serializers import MULTITASK_STRATEGIES, STREAM_MODES, RunCreateSerializer
 from runs.tailing import follow_run
 
@@ -174,7 +175,7 @@ class Command(BaseCommand):
         """Interrupt the run and give its executor (maybe this process's) a moment to stop it."""
         report = cancel_with_report(run_ids=[run.run_id], action=CancelAction.INTERRUPT)
         self.stderr.write(f"{why}: " + "; ".join(report.lines()), plain)
-        final = wait_stopped(report.cancelled_ids, timeout=CANCEL_WAIT_SECONDS)
+        final = wait_until_finished(run_ids=report.cancelled_ids, timeout=CANCEL_WAIT_SECONDS)
         for run_id, status in final.items():
             self.stderr.write(f"{run_id}: {status or 'deleted'}", plain)
 
