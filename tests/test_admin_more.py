@@ -10,7 +10,7 @@ from streaming.models import Event
 from tests.factories import make_events, make_run, make_thread, old
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def listed(response):

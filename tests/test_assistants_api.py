@@ -9,7 +9,7 @@ from tests.factories import ASSISTANT_FIELDS as FIELDS
 from tests.factories import create_assistant as create
 from tests.factories import detail
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 VERSION_FIELDS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "created_at", "name",
                   "description"]

@@ -13,7 +13,7 @@ from runs.models import Run
 from streaming.models import Event
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 MISSING = "00000000-0000-0000-0000-000000000999"
 SCHEMA_KEYS = ["input_schema", "output_schema", "state_schema", "config_schema", "context_schema"]

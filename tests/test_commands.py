@@ -14,7 +14,7 @@ from streaming.models import Event
 from tests.factories import make_events, make_run, make_thread, old, run_status
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 MISSING = "00000000-0000-0000-0000-000000000001"
 
 

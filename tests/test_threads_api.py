@@ -11,7 +11,7 @@ from runs.models import Run, RunStatus
 from streaming.models import Event
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 FIELDS = ["thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "config", "values"]
 STATE_FIELDS = FIELDS + ["error", "interrupts"]

@@ -13,7 +13,7 @@ from streaming.models import Event
 from threads import snapshots, state
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 STATE_KEYS = ["values", "next", "tasks", "metadata", "created_at", "checkpoint", "parent_checkpoint", "interrupts",
               "checkpoint_id", "parent_checkpoint_id"]
