@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("assistants.urls")),
     path("", include("threads.urls")),
     path("", include("runs.urls")),
+    path("", include("store.urls")),
 ]
