@@ -33,6 +33,12 @@ DEFAULTS = {
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
+    # Crons: every process with an executor looks for due crons this often (False: never).
+    "CRON_SCHEDULER": True,
+    "CRON_POLL_SECONDS": 1.0,
+    # Retention: how often the thread-TTL sweeper runs at most (langgraph.json's
+    # checkpointer.ttl.sweep_interval_minutes sets it; this is the floor, in seconds).
+    "SWEEP_SECONDS": 60.0,
 }
 
 

@@ -29,7 +29,10 @@ def start_server_process():
         if agent_settings.EXECUTOR == "embedded":
             from runs.executor import start_executor
 
-            runtime.call(start_executor())
+            executor = runtime.call(start_executor())
+            from agentserver.signals import executor_started
+
+            executor_started.send(sender="server", executor=executor)
         _started.set()
         logger.info("agentserver ready (executor: %s)", agent_settings.EXECUTOR)
 

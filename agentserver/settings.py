@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "runs",
     "streaming",
     "store",
+    "crons",
 ]
 
 MIDDLEWARE = [
