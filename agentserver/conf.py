@@ -36,9 +36,9 @@ DEFAULTS = {
     # Crons: every process with an executor looks for due crons this often (False: never).
     "CRON_SCHEDULER": True,
     "CRON_POLL_SECONDS": 1.0,
-    # Retention: how often the thread-TTL sweeper runs at most (langgraph.json's
-    # checkpointer.ttl.sweep_interval_minutes sets it; this is the floor, in seconds).
-    "SWEEP_SECONDS": 60.0,
+    # Seconds between thread-TTL sweeps when langgraph.json's checkpointer.ttl.sweep_interval_minutes
+    # is not set.
+    "SWEEP_SECONDS": 300.0,
 }
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "streaming",
     "store",
     "crons",
+    "retention",
 ]
 
 MIDDLEWARE = [
