@@ -31,6 +31,10 @@ DEFAULTS = {
     # Seconds a SIGTERM'd worker lets its runs finish before handing them back.
     "SHUTDOWN_GRACE_SECONDS": 20.0,
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # A webhook POST failing with a network error, 429 or 5xx is tried again, this many times in all,
+    # waiting WEBHOOK_RETRY_BACKOFF_SECONDS, then twice that, ... in between.
+    "WEBHOOK_MAX_ATTEMPTS": 3,
+    "WEBHOOK_RETRY_BACKOFF_SECONDS": 0.5,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
     # Crons: every process with an executor looks for due crons this often (False: never).
