@@ -149,6 +149,9 @@ async def _close():
     closers = _state.pop("closers", [])
     # The store's batching task would otherwise be cancelled by the store's __del__ with no loop
     # iteration left to finish it ("Task was destroyed but it is pending" at exit).
+    stop_sweeper = getattr(_state.get("store"), "stop_ttl_sweeper", None)
+    if stop_sweeper is not None:
+        await stop_sweeper(timeout=5)
     batcher = getattr(_state.get("store"), "_task", None)
     if batcher is not None and not batcher.done():
         batcher.cancel()

@@ -127,3 +127,16 @@ def test_manage_py_crons(api, capsys):
     assert Cron.objects.get(pk=cron.pk).enabled
     call_command("crons", "delete", str(cron.cron_id))
     assert not Cron.objects.filter(pk=cron.pk).exists()
+
+
+def test_admin_lists_crons_and_toggles_them(api, admin_client):
+    cron = _cron(metadata={"admin": True})
+    page = admin_client.get("/admin/crons/cron/")
+    html = page.content.decode()
+    assert page.status_code == 200 and str(cron.cron_id) in html and "* * * * *" in html
+    detail = admin_client.get(f"/admin/crons/cron/{cron.cron_id}/change/")
+    assert detail.status_code == 200 and "next run date" in detail.content.decode().lower()
+    response = admin_client.post("/admin/crons/cron/", {"action": "disable", "_selected_action": [str(cron.cron_id)]})
+    assert response.status_code == 302 and not Cron.objects.get(pk=cron.pk).enabled
+    admin_client.post("/admin/crons/cron/", {"action": "enable", "_selected_action": [str(cron.cron_id)]})
+    assert Cron.objects.get(pk=cron.pk).enabled
