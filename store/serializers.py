@@ -89,7 +89,8 @@ class PutItemSerializer(serializers.Serializer):
     key = StrictCharField()
     value = ObjectField()
     index = IndexField(required=False, allow_null=True, default=None)
-    ttl = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+    # omitted: the store's default TTL (store.ttl.default_ttl); null: never expires
+    ttl = serializers.FloatField(required=False, allow_null=True, min_value=0)
 
     def validate_ttl(self, value):
         if isinstance(self.initial_data.get("ttl"), (bool, str)):

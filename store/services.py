@@ -1,5 +1,5 @@
 """Writes to the long-term memory store: the same LangGraph store the graphs get as ``runtime.store``."""
-from langgraph.store.base import InvalidNamespaceError
+from langgraph.store.base import NOT_PROVIDED, InvalidNamespaceError
 
 from agentserver import persistence, runtime
 from agentserver.api.exceptions import InvalidInput
@@ -15,13 +15,11 @@ async def _adelete(namespace, key):
     await store.adelete(namespace, key)
 
 
-def put_item(*, namespace, key, value, index=None, ttl=None):
-    """Create or replace the item ``key`` in ``namespace``; ``ttl`` in minutes (None: the store's
-    default TTL, if one is configured)."""
-    from langgraph.store.base import NOT_PROVIDED
-
+def put_item(*, namespace, key, value, index=None, ttl=NOT_PROVIDED):
+    """Create or replace the item ``key`` in ``namespace``; ``ttl`` in minutes (not given: the store's
+    default TTL, if one is configured; None: never expires)."""
     try:
-        runtime.call(_aput(tuple(namespace), key, value, index, NOT_PROVIDED if ttl is None else ttl))
+        runtime.call(_aput(tuple(namespace), key, value, index, ttl))
     except InvalidNamespaceError as exc:
         raise InvalidInput(f"namespace: {exc}") from None
     except (ValueError, TypeError) as exc:

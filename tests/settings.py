@@ -8,3 +8,6 @@ os.environ.setdefault("LANGGRAPH_CONFIG", str(_HERE / "graphs" / "langgraph.json
 os.environ.setdefault("AGENTSERVER_DATA_DIR", tempfile.mkdtemp(prefix="agentserver-tests-"))
 
 from agentserver.settings import *  # noqa: E402,F401,F403
+
+# No cron scheduler in the pytest process (in-process tests fire crons by hand); live servers have one.
+AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": False}  # noqa: F405

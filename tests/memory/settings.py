@@ -2,4 +2,4 @@
 from tests.settings import *  # noqa: F401,F403
 from tests.settings import AGENTSERVER
 
-AGENTSERVER = {**AGENTSERVER, "CRON_POLL_SECONDS": 0.5, "SWEEP_SECONDS": 1.0}
+AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": True, "CRON_POLL_SECONDS": 0.5, "SWEEP_SECONDS": 1.0}
