@@ -40,8 +40,18 @@ DEFAULTS = {
     # Dotted paths of callables ``policy(request: agentserver.api.pipeline.ApiRequest)`` run on every
     # API request (JSON views and streams) before its body is read; raise ApiError to refuse it.
     "REQUEST_POLICIES": [],
+    # A webhook POST failing with a network error, 429 or 5xx is tried again, this many times in all,
+    # waiting WEBHOOK_RETRY_BACKOFF_SECONDS, then twice that, ... in between.
+    "WEBHOOK_MAX_ATTEMPTS": 3,
+    "WEBHOOK_RETRY_BACKOFF_SECONDS": 0.5,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
+    # Crons: every process with an executor looks for due crons this often (False: never).
+    "CRON_SCHEDULER": True,
+    "CRON_POLL_SECONDS": 1.0,
+    # Seconds between thread-TTL sweeps when langgraph.json's checkpointer.ttl.sweep_interval_minutes
+    # is not set.
+    "SWEEP_SECONDS": 300.0,
 }
 
 

@@ -30,6 +30,47 @@ def _postgres_conninfo():
     return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
+def _store_options():
+    """The store's vector index and TTL from langgraph.json (``store.index``, ``store.ttl``)."""
+    from agentserver import lgconfig
+
+    return {key: value for key, value in (("index", lgconfig.store_index()), ("ttl", lgconfig.store_ttl())) if value}
+
+
+async def _require_pgvector(pool):
+    from agentserver.graphs import GraphConfigError
+
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'vector'")).fetchone()
+    if row is None:
+        raise GraphConfigError(
+            "langgraph.json 'store.index' needs the PostgreSQL extension 'vector' (pgvector), which is not "
+            "installed on this database server (e.g. apt install postgresql-16-pgvector, then restart)"
+        )
+
+
+async def _store_connection(*, indexed):
+    """The SQLite store's connection. A vector index needs SQLite extension loading (sqlite-vec); a
+    Python built without it (``enable_load_extension`` missing) gets pysqlite3's bundled SQLite."""
+    import sqlite3
+
+    import aiosqlite
+
+    path = agent_settings.CHECKPOINTER_PATH
+    if not indexed or hasattr(sqlite3.Connection, "enable_load_extension"):
+        return await aiosqlite.connect(path, isolation_level=None)
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        from agentserver.graphs import GraphConfigError
+
+        raise GraphConfigError(
+            "langgraph.json 'store.index' needs SQLite extension loading (for sqlite-vec), which this Python "
+            "lacks: pip install pysqlite3-binary"
+        ) from None
+    return await aiosqlite.Connection(lambda: dbapi2.connect(path, isolation_level=None, check_same_thread=False), 64)
+
+
 async def _open_sqlite():
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -41,9 +82,10 @@ async def _open_sqlite():
     await conn.execute("PRAGMA busy_timeout=30000")
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
-    store_conn = await aiosqlite.connect(agent_settings.CHECKPOINTER_PATH, isolation_level=None)
+    options = _store_options()
+    store_conn = await _store_connection(indexed=bool(options.get("index")))
     await store_conn.execute("PRAGMA busy_timeout=30000")
-    store = AsyncSqliteStore(store_conn)
+    store = AsyncSqliteStore(store_conn, **options)
     await store.setup()
     return {"checkpointer": saver, "store": store, "closers": [conn.close, store_conn.close]}
 
@@ -65,7 +107,14 @@ async def _open_postgres():
     await pool.open(wait=True, timeout=30)
     saver = AsyncPostgresSaver(pool)
     await saver.setup()
-    store = AsyncPostgresStore(pool)
+    options = _store_options()
+    if options.get("index"):
+        try:
+            await _require_pgvector(pool)
+        except Exception:
+            await pool.close()
+            raise
+    store = AsyncPostgresStore(pool, **options)
     await store.setup()
     return {"checkpointer": saver, "store": store, "closers": [pool.close]}
 
@@ -100,6 +149,9 @@ async def _close():
     closers = _state.pop("closers", [])
     # The store's batching task would otherwise be cancelled by the store's __del__ with no loop
     # iteration left to finish it ("Task was destroyed but it is pending" at exit).
+    stop_sweeper = getattr(_state.get("store"), "stop_ttl_sweeper", None)
+    if stop_sweeper is not None:
+        await stop_sweeper(timeout=5)
     batcher = getattr(_state.get("store"), "_task", None)
     if batcher is not None and not batcher.done():
         batcher.cancel()

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "threads",
     "runs",
     "streaming",
+    "store",
+    "crons",
+    "retention",
 ]
 
 MIDDLEWARE = [

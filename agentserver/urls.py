@@ -15,5 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("assistants.urls")),
     path("", include("threads.urls")),
+    path("", include("crons.urls")),
     path("", include("runs.urls")),
+    path("", include("store.urls")),
 ]

@@ -7,7 +7,10 @@ def _start_embedded_executor(sender, **kwargs):
     from runs.executor import start_executor
 
     if agent_settings.EXECUTOR == "embedded":
-        runtime.call(start_executor())
+        from agentserver.signals import executor_started
+
+        executor = runtime.call(start_executor())
+        executor_started.send(sender="server", executor=executor)
 
 
 class RunsConfig(AppConfig):

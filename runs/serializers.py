@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from agentserver.ids import parse_uuid
+from runs import webhook_policy
 
 _URL_VALIDATOR = URLValidator(schemes=["http", "https"])  # compiled once, not per request
 STREAM_MODES = ("values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom")
@@ -111,6 +112,10 @@ class RunCreateSerializer(serializers.Serializer):
                 _URL_VALIDATOR(value)
             except DjangoValidationError:
                 raise serializers.ValidationError("Enter a valid URL.") from None
+            try:
+                webhook_policy.check_url(value)
+            except webhook_policy.WebhookRefused as exc:
+                raise serializers.ValidationError(f"refused by the webhook policy: {exc}") from None
         return value
 
     def validate_checkpoint_id(self, value):

@@ -11,3 +11,5 @@ from agentserver.settings import *  # noqa: E402, F403
 
 # Users made by tests (admin_client, API-key owners) need no slow, secure hashing.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No cron scheduler in the pytest process (in-process tests fire crons by hand); live servers have one.
+AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": False}  # noqa: F405

@@ -83,10 +83,10 @@ class CheckpointSerializer(serializers.Serializer):
 
 
 class TtlSerializer(serializers.Serializer):
-    """Accepted and ignored (no TTL sweeper)."""
+    """A thread's TTL in minutes (stored and swept by the retention app, through a signal)."""
 
     strategy = serializers.ChoiceField(choices=("delete", "keep_latest"), required=False)
-    ttl = serializers.FloatField(required=False)
+    ttl = serializers.FloatField(required=False, min_value=0)
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and isinstance(data.get("ttl"), (bool, str)):

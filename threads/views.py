@@ -10,6 +10,7 @@ from agentserver.api.fields import uuid_or_422
 from agentserver.ids import parse_uuid
 from threads import selectors, services
 from threads import serializers as s
+from threads.signals import thread_ttl_requested
 
 
 def read_body(request, *, allow_empty=False):
@@ -39,6 +40,8 @@ class ThreadCreateView(APIView):
             thread_id=body.get("thread_id"), metadata=body.get("metadata"), if_exists=body["if_exists"],
             supersteps=body.get("supersteps"),
         )
+        if body.get("ttl") is not None:
+            thread_ttl_requested.send(sender=ThreadCreateView, thread_id=thread.thread_id, ttl=dict(body["ttl"]))
         return Response(s.thread_json(thread))
 
 
@@ -86,6 +89,8 @@ class ThreadDetailView(APIView):
         thread_id = thread_id_of(thread_id)
         body = validated(s.ThreadPatchSerializer, read_body(request))
         thread = services.patch_thread(thread_id=thread_id, metadata=body.get("metadata"))
+        if body.get("ttl") is not None:
+            thread_ttl_requested.send(sender=ThreadDetailView, thread_id=thread_id, ttl=dict(body["ttl"]))
         if "return=minimal" in request.headers.get("Prefer", ""):
             return Response(status=204)
         return Response(s.thread_json(thread))

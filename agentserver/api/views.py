@@ -24,7 +24,7 @@ class InfoView(APIView):
             {
                 "version": agentserver.__version__,
                 "langgraph_py_version": getattr(langgraph.version, "__version__", None),
-                "flags": {"assistants": True, "crons": False, "langsmith": False},
+                "flags": {"assistants": True, "crons": True, "langsmith": False},
                 "host": {"kind": "self-hosted", "project_id": None, "host_revision_id": None,
                          "revision_id": None, "tenant_id": None},
             }

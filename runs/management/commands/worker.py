@@ -36,6 +36,9 @@ class Command(BaseCommand):
         sync_system_assistants()
         persistence.setup()
         executor = runtime.call(start_executor(concurrency=concurrency, worker_id=worker_id))
+        from agentserver.signals import executor_started
+
+        executor_started.send(sender="worker", executor=executor)
         self.stdout.write(f"worker {executor.worker_id} ready (concurrency {executor.concurrency})")
         self.stdout.flush()
         stop = threading.Event()
