@@ -15,11 +15,12 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from agentserver.graphs import registry  # noqa: E402
 from agentserver.lifespan import LifespanApp  # noqa: E402
+from interop.asgi import wrap  # noqa: E402
 from streaming.routing import http_router  # noqa: E402
 
 # Load langgraph.json now: a graph that cannot be loaded stops the server at start-up, naming it.
 registry.graph_ids()
 
 application = LifespanApp(
-    ProtocolTypeRouter({"http": http_router(django_application)}),
+    ProtocolTypeRouter({"http": wrap(http_router(django_application))}),
 )

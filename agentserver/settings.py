@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "threads",
     "runs",
     "streaming",
+    "interop",
 ]
 
 MIDDLEWARE = [

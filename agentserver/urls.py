@@ -13,6 +13,7 @@ urlpatterns = [
     path("info", InfoView.as_view(), name="info"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("admin/", admin.site.urls),
+    path("", include("interop.urls")),
     path("", include("assistants.urls")),
     path("", include("threads.urls")),
     path("", include("runs.urls")),
