@@ -6,6 +6,21 @@ routes), and the MCP and A2A endpoints.
 """
 from interop.http_metrics import HttpMetricsMiddleware
 
+MCP_PATHS = ("/mcp", "/mcp/")
+
+
+class InteropRouter:
+    def __init__(self, api_application):
+        self.api = api_application
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path in MCP_PATHS:
+            from interop.mcp_server import mcp_app
+
+            return await mcp_app(scope, receive, send)
+        return await self.api(scope, receive, send)
+
 
 def wrap(api_application):
-    return HttpMetricsMiddleware(api_application)
+    return HttpMetricsMiddleware(InteropRouter(api_application))
