@@ -19,6 +19,10 @@ class InteropRouter:
             from interop.mcp_server import mcp_app
 
             return await mcp_app(scope, receive, send)
+        if scope["type"] == "http" and (path.startswith("/a2a/") or path == "/.well-known/agent-card.json"):
+            from interop.a2a_server import a2a_app
+
+            return await a2a_app(scope, receive, send)
         return await self.api(scope, receive, send)
 
 
