@@ -1,7 +1,10 @@
 from django.urls import path
 
+from interop.custom_routes import user_urlpatterns
 from interop.metrics import MetricsView
 
+# The user's Django routes (langgraph.json http.app) come first: they may override the API's.
 urlpatterns = [
+    *user_urlpatterns(),
     path("metrics", MetricsView.as_view(), name="metrics"),
 ]
