@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "agentserver",
     "assistants",
@@ -149,6 +150,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "agentserver",
     "DESCRIPTION": "A self-hosted LangGraph Agent Server on Django.",
     "VERSION": "0.1.0",
+    # /docs serves Swagger UI from drf-spectacular-sidecar's files (no CDN)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- CORS -----------------------------------------------------------------------------------
@@ -157,6 +162,8 @@ CORS_ALLOW_ALL_ORIGINS = _cors == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors
 CORS_EXPOSE_HEADERS = ["x-pagination-total", "x-pagination-next", "content-location", "location"]
 CORS_PREFLIGHT_MAX_AGE = 600
+# LangGraph Studio (a public web page) calling a server on localhost / a private network
+CORS_ALLOW_PRIVATE_NETWORK = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,6 +9,7 @@ import re
 
 import orjson
 
+from interop.cors import PreflightHeadersMiddleware
 from interop.custom_routes import apply_cors, http_options
 from interop.http_metrics import HttpMetricsMiddleware
 from interop.run_headers import HeaderSelector, with_run_headers
@@ -139,4 +140,8 @@ class InteropRouter:
 def wrap(api_application):
     options = http_options()
     apply_cors(options.cors)
-    return HttpMetricsMiddleware(InteropRouter(api_application, options))
+    router = InteropRouter(api_application, options)
+    allow_headers = options.cors.get("allow_headers")
+    if not allow_headers or "*" in allow_headers:
+        router = PreflightHeadersMiddleware(router)
+    return HttpMetricsMiddleware(router)
