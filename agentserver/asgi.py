@@ -23,6 +23,19 @@ enforce()
 # Load langgraph.json now: a graph that cannot be loaded stops the server at start-up, naming it.
 registry.graph_ids()
 
+
+def wrap_http(app):
+    """Apply ``AGENTSERVER["ASGI_WRAPPERS"]`` (dotted paths of ``wrap(app) -> app``, innermost
+    first): the apps above the API (interop: custom routes, metrics) hook in here by name."""
+    from django.utils.module_loading import import_string
+
+    from agentserver.conf import agent_settings
+
+    for path in agent_settings.ASGI_WRAPPERS:
+        app = import_string(path)(app)
+    return app
+
+
 application = LifespanApp(
-    ProtocolTypeRouter({"http": http_router(django_application)}),
+    ProtocolTypeRouter({"http": wrap_http(http_router(django_application))}),
 )

@@ -33,6 +33,9 @@ DEFAULTS = {
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
     # The apps' consumer route lists (long-lived responses), matched before Django's URLconf.
     "CONSUMER_ROUTES": ["runs.routing.consumer_routes", "threads.routing.consumer_routes"],
+    # Dotted paths of ``wrap(app) -> app`` applied around the HTTP application, innermost first
+    # (custom routes, http options and HTTP metrics of the interop app).
+    "ASGI_WRAPPERS": ["interop.asgi.wrap"],
     # Request bodies above this many bytes get a 413, on every route (JSON views and streams).
     "MAX_BODY_BYTES": 8 * 1024 * 1024,
     # JSON request bodies nested deeper than this get a 422 (what cannot be rendered back is never stored).

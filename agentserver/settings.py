@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "agentserver",
     "assistants",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "store",
     "crons",
     "retention",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "agentserver",
     "DESCRIPTION": "A self-hosted LangGraph Agent Server on Django.",
     "VERSION": "0.1.0",
+    # /docs serves Swagger UI from drf-spectacular-sidecar's files (no CDN)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- CORS -----------------------------------------------------------------------------------

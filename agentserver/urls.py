@@ -8,6 +8,7 @@ handler404 = "agentserver.api.exceptions.json_404"
 handler500 = "agentserver.api.exceptions.json_500"
 
 urlpatterns = [
+    path("", include("interop.urls")),  # custom routes (langgraph.json http.app) first, /metrics, /docs
     path("", OkView.as_view()),
     path("ok", OkView.as_view(), name="ok"),
     path("info", InfoView.as_view(), name="info"),

@@ -18,6 +18,7 @@ consumers.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,12 +85,27 @@ def is_api_path(path: str) -> bool:
 
 
 # --- CORS ------------------------------------------------------------------------------------
+# Settings (django-cors-headers' names): CORS_ALLOW_ALL_ORIGINS, CORS_ALLOWED_ORIGINS,
+# CORS_ALLOWED_ORIGIN_REGEXES, CORS_ALLOW_METHODS, CORS_ALLOW_HEADERS (unset: whatever the preflight
+# asks for, as the reference), CORS_ALLOW_CREDENTIALS, CORS_EXPOSE_HEADERS, CORS_PREFLIGHT_MAX_AGE.
 def _allowed_origin(origin: str | None) -> str | None:
     if not origin:
         return None
+    credentials = getattr(settings, "CORS_ALLOW_CREDENTIALS", False)
     if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
-        return "*"
-    return origin if origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []) else None
+        return origin if credentials else "*"
+    if origin in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
+        return origin
+    if any(re.match(pattern, origin) for pattern in getattr(settings, "CORS_ALLOWED_ORIGIN_REGEXES", [])):
+        return origin
+    return None
+
+
+def _origin_headers(allowed: str) -> list[tuple[str, str]]:
+    headers = [("access-control-allow-origin", allowed)]
+    if getattr(settings, "CORS_ALLOW_CREDENTIALS", False):
+        headers.append(("access-control-allow-credentials", "true"))
+    return headers
 
 
 def cors_headers(request: ApiRequest) -> list[tuple[str, str]]:
@@ -97,9 +113,8 @@ def cors_headers(request: ApiRequest) -> list[tuple[str, str]]:
     allowed = _allowed_origin(request.header("origin"))
     if allowed is None:
         return []
-    return [("access-control-allow-origin", allowed),
-            ("access-control-expose-headers", ", ".join(settings.CORS_EXPOSE_HEADERS)),
-            ("vary", "Origin")]
+    return _origin_headers(allowed) + [
+        ("access-control-expose-headers", ", ".join(settings.CORS_EXPOSE_HEADERS)), ("vary", "Origin")]
 
 
 def preflight(request: ApiRequest) -> tuple[int, list[tuple[str, str]]] | None:
@@ -110,10 +125,13 @@ def preflight(request: ApiRequest) -> tuple[int, list[tuple[str, str]]] | None:
     headers = [("vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
                         "Access-Control-Request-Private-Network")]
     if allowed is not None:
-        headers += [("access-control-allow-origin", allowed),
-                    ("access-control-allow-methods", CORS_ALLOW_METHODS),
-                    ("access-control-max-age", str(getattr(settings, "CORS_PREFLIGHT_MAX_AGE", 600))),
-                    ("access-control-allow-headers", request.header("access-control-request-headers") or "content-type")]
+        methods = getattr(settings, "CORS_ALLOW_METHODS", None)
+        allow_headers = getattr(settings, "CORS_ALLOW_HEADERS", None)
+        headers += _origin_headers(allowed) + [
+            ("access-control-allow-methods", ", ".join(methods) if methods else CORS_ALLOW_METHODS),
+            ("access-control-max-age", str(getattr(settings, "CORS_PREFLIGHT_MAX_AGE", 600))),
+            ("access-control-allow-headers", ", ".join(allow_headers) if allow_headers
+             else request.header("access-control-request-headers") or "content-type")]
         if request.header("access-control-request-private-network"):
             headers.append(("access-control-allow-private-network", "true"))
     return 200, headers

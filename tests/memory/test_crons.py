@@ -160,10 +160,19 @@ def _worker(env, log_path):
                             stdout=log, stderr=subprocess.STDOUT)
 
 
+async def _wait_ready(log_path, timeout=90.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while "ready" not in log_path.read_text():
+        assert asyncio.get_running_loop().time() < deadline, f"worker not ready: {log_path.read_text()[-2000:]}"
+        await asyncio.sleep(0.2)
+
+
 async def test_exactly_once_with_two_workers(msdk, memory_server, tmp_path):
     workers = [_worker(memory_server.env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
-        await asyncio.sleep(6)  # both workers up: three schedulers (the server's and theirs) compete
+        # both workers up: three schedulers (the server's and theirs) compete
+        for i in range(2):
+            await _wait_ready(tmp_path / f"worker{i}.log")
         thread = await msdk.threads.create()
         cron = await msdk.crons.create_for_thread(thread["thread_id"], "echo", schedule=EVERY_SECOND,
                                                   input={"messages": []})
