@@ -31,7 +31,11 @@ def has_pgvector():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         return False
-    with psycopg.connect(url, autocommit=True) as conn:
+    from urllib.parse import urlparse, urlunparse
+
+    # the server's own maintenance database: the test database may not exist yet
+    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone() is not None
 
 
