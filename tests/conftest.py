@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -25,11 +26,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _postgres_live_url(url):
+def _postgres_live_url(url, suffix="_live"):
     import psycopg
 
     parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_live"
+    name = parsed.path.lstrip("/") + suffix
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -37,14 +38,19 @@ def _postgres_live_url(url):
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
-def server_env(data_dir, **extra):
+def server_env(data_dir, *, db_suffix=None, **extra):
+    """The environment of a live server on its own database: ``<name><db_suffix>`` on PostgreSQL
+    (re-created; by default a name of its own, so that no server drops another's database), a file
+    in ``data_dir`` on SQLite."""
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["AGENTSERVER_DATA_DIR"] = str(data_dir)
     env["LANGGRAPH_CONFIG"] = str(GRAPHS_CONFIG)
     database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_live_url(database_url)
+    if "DATABASE_URL" in extra:
+        pass  # the caller's own database (never re-create the shared live server's)
+    elif database_url.startswith("postgres"):
+        env["DATABASE_URL"] = _postgres_live_url(database_url, db_suffix or f"_live_{uuid.uuid4().hex[:8]}")
     else:
         env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
     env.update(extra)
@@ -114,7 +120,7 @@ def _close_connections_before_dropping_the_test_database(django_db_setup, django
 @pytest.fixture(scope="session")
 def agent_server():
     data_dir = Path(tempfile.mkdtemp(prefix="agentserver-live-"))
-    server = LiveServer(server_env(data_dir), free_port(), data_dir / "server.log")
+    server = LiveServer(server_env(data_dir, db_suffix="_live"), free_port(), data_dir / "server.log")
     server.start()
     yield server
     server.stop()
