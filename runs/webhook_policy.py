@@ -159,3 +159,10 @@ def payload_fields():
     if unknown:
         raise GraphConfigError(f"langgraph.json: 'webhooks.allowed_fields' has unknown fields {unknown}")
     return tuple(allowed)
+
+
+def check_config(sender=None, **kwargs):
+    """Receiver of ``executor_started``: a malformed ``webhooks`` section stops start-up, naming the key."""
+    url_policy()
+    headers()
+    payload_fields()
