@@ -1,7 +1,6 @@
 """/store/* through langgraph_sdk: the same store the graphs get as ``runtime.store``."""
 import uuid
 
-import httpx
 import pytest
 
 
