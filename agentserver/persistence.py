@@ -51,14 +51,18 @@ async def _require_pgvector(pool):
 
 async def _store_connection(*, indexed):
     """The SQLite store's connection. A vector index needs SQLite extension loading (sqlite-vec); a
-    Python built without it (``enable_load_extension`` missing) gets pysqlite3's bundled SQLite."""
+    Python built without it (``enable_load_extension`` missing) gets pysqlite3's bundled SQLite, on a
+    file of its own (``store.sqlite3`` beside the checkpoints): two SQLite libraries in one process
+    must never open the same database file (their POSIX locks would not see each other)."""
     import sqlite3
+    from pathlib import Path
 
     import aiosqlite
 
     path = agent_settings.CHECKPOINTER_PATH
     if not indexed or hasattr(sqlite3.Connection, "enable_load_extension"):
         return await aiosqlite.connect(path, isolation_level=None)
+    path = str(Path(path).with_name("store.sqlite3"))
     try:
         from pysqlite3 import dbapi2
     except ImportError:
@@ -68,7 +72,9 @@ async def _store_connection(*, indexed):
             "langgraph.json 'store.index' needs SQLite extension loading (for sqlite-vec), which this Python "
             "lacks: pip install pysqlite3-binary"
         ) from None
-    return await aiosqlite.Connection(lambda: dbapi2.connect(path, isolation_level=None, check_same_thread=False), 64)
+    conn = await aiosqlite.Connection(lambda: dbapi2.connect(path, isolation_level=None, check_same_thread=False), 64)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    return conn
 
 
 async def _open_sqlite():
