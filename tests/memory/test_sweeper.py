@@ -41,3 +41,15 @@ def test_a_ttl_of_zero_removes_the_threads_own_ttl(api):
     thread = _thread(minutes_ago=10, ttl=5)
     services.set_thread_ttl(thread_id=thread.pk, ttl_minutes=0)
     assert sweeper.sweep().deleted == 0 and Thread.objects.filter(pk=thread.pk).exists()
+
+
+def test_manage_py_sweep_threads(api, capsys):
+    from django.core.management import call_command
+
+    thread = _thread(minutes_ago=10, ttl=5)
+    call_command("sweep_threads", "--dry-run")
+    assert "would delete 1 thread(s)" in capsys.readouterr().out
+    assert Thread.objects.filter(pk=thread.pk).exists()
+    call_command("sweep_threads")
+    assert "deleted 1 thread(s)" in capsys.readouterr().out
+    assert not Thread.objects.filter(pk=thread.pk).exists()
