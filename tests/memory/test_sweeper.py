@@ -53,3 +53,9 @@ def test_manage_py_sweep_threads(api, capsys):
     call_command("sweep_threads")
     assert "deleted 1 thread(s)" in capsys.readouterr().out
     assert not Thread.objects.filter(pk=thread.pk).exists()
+
+
+def test_admin_lists_thread_ttls(api, admin_client):
+    thread = _thread(minutes_ago=1, ttl=60)
+    page = admin_client.get("/admin/retention/threadttl/")
+    assert page.status_code == 200 and str(thread.thread_id) in page.content.decode()
