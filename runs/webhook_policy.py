@@ -36,6 +36,10 @@ class WebhookRefused(ValueError):
     pass
 
 
+class Unresolvable(WebhookRefused):
+    """The host does not resolve (now): worth another attempt, unlike a refusal."""
+
+
 def config():
     return lgconfig.section("webhooks")
 
@@ -155,7 +159,7 @@ def check_delivery(url):
     try:
         addresses = resolve(parts.hostname, parts.port or 443)
     except OSError as exc:
-        raise WebhookRefused(f"cannot resolve {parts.hostname!r}: {exc}") from None
+        raise Unresolvable(f"cannot resolve {parts.hostname!r}: {exc}") from None
     addresses = sorted({a.split("%")[0] for a in addresses}, key=lambda a: (":" in a, a))
     blocked = [a for a in addresses if _blocked_address(a)]
     if blocked or not addresses:

@@ -43,8 +43,8 @@ def _retryable(response):
 async def _post(url, body, headers):
     attempts = max(1, int(agent_settings.WEBHOOK_MAX_ATTEMPTS))
     for attempt in range(1, attempts + 1):
-        target = await sync_to_async(webhook_policy.check_delivery, thread_sensitive=False)(url)
         try:
+            target = await sync_to_async(webhook_policy.check_delivery, thread_sensitive=False)(url)
             async with _client() as client:
                 response = await client.post(target.url, content=body, headers={**headers, **target.headers},
                                              extensions=target.extensions)
@@ -53,7 +53,7 @@ async def _post(url, body, headers):
                 return response
         except httpx.HTTPStatusError:
             raise
-        except httpx.HTTPError:
+        except (httpx.HTTPError, webhook_policy.Unresolvable):
             if attempt == attempts:
                 raise
         await asyncio.sleep(agent_settings.WEBHOOK_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))

@@ -138,3 +138,12 @@ def test_delivery_is_pinned_to_the_checked_address(monkeypatch):
     assert request.url.host == "93.184.215.14" and request.url.port == 8443 and request.url.query == b"x=1"
     assert request.headers["host"] == "hooks.example.com:8443"
     assert request.extensions["sni_hostname"] == "hooks.example.com"
+
+
+async def test_a_failing_webhook_never_affects_the_run(msdk):
+    thread = await msdk.threads.create()
+    run = await msdk.runs.create(thread["thread_id"], "echo", input={"messages": [{"type": "human", "content": "x"}]},
+                                 webhook="http://hooks.invalid/done")  # never resolves
+    await msdk.runs.join(thread["thread_id"], run["run_id"])
+    assert (await msdk.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"
+    assert (await msdk.threads.get(thread["thread_id"]))["status"] == "idle"
