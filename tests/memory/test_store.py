@@ -123,3 +123,12 @@ async def test_timestamps_are_timezone_aware(msdk):
     found = (await msdk.store.search_items(ns))["items"][0]
     for value in (item["created_at"], item["updated_at"], found["updated_at"]):
         assert datetime.fromisoformat(value).utcoffset() is not None
+
+
+def test_get_accepts_a_repeated_namespace_parameter(mhttp):
+    ns = _ns("deep")
+    assert mhttp.put("/store/items", json={"namespace": ns, "key": "k", "value": {"v": 2}}).status_code == 204
+    response = mhttp.get("/store/items", params=[*(("namespace", label) for label in ns), ("key", "k")])
+    assert response.status_code == 200 and response.json()["value"] == {"v": 2}
+    bad = mhttp.get("/store/items", params=[("namespace", "a.b"), ("namespace", "c"), ("key", "k")])
+    assert bad.status_code == 422 and "namespace" in bad.json()["detail"]
