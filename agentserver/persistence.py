@@ -7,7 +7,7 @@ import asyncio
 
 from django.conf import settings
 
-from agentserver import runtime
+from agentserver import runtime, store_backend
 from agentserver.conf import agent_settings
 
 _state = {}
@@ -30,47 +30,6 @@ def _postgres_conninfo():
     return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
-def _store_options():
-    """The store's vector index and TTL from langgraph.json (``store.index``, ``store.ttl``)."""
-    from agentserver import lgconfig
-
-    return {key: value for key, value in (("index", lgconfig.store_index()), ("ttl", lgconfig.store_ttl())) if value}
-
-
-async def _require_pgvector(pool):
-    from agentserver.graphs import GraphConfigError
-
-    async with pool.connection() as conn:
-        row = await (await conn.execute("SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'vector'")).fetchone()
-    if row is None:
-        raise GraphConfigError(
-            "langgraph.json 'store.index' needs the PostgreSQL extension 'vector' (pgvector), which is not "
-            "installed on this database server (e.g. apt install postgresql-16-pgvector, then restart)"
-        )
-
-
-async def _store_connection(*, indexed):
-    """The SQLite store's connection. A vector index needs SQLite extension loading (sqlite-vec); a
-    Python built without it (``enable_load_extension`` missing) gets pysqlite3's bundled SQLite."""
-    import sqlite3
-
-    import aiosqlite
-
-    path = agent_settings.CHECKPOINTER_PATH
-    if not indexed or hasattr(sqlite3.Connection, "enable_load_extension"):
-        return await aiosqlite.connect(path, isolation_level=None)
-    try:
-        from pysqlite3 import dbapi2
-    except ImportError:
-        from agentserver.graphs import GraphConfigError
-
-        raise GraphConfigError(
-            "langgraph.json 'store.index' needs SQLite extension loading (for sqlite-vec), which this Python "
-            "lacks: pip install pysqlite3-binary"
-        ) from None
-    return await aiosqlite.Connection(lambda: dbapi2.connect(path, isolation_level=None, check_same_thread=False), 64)
-
-
 async def _open_sqlite():
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -82,8 +41,8 @@ async def _open_sqlite():
     await conn.execute("PRAGMA busy_timeout=30000")
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
-    options = _store_options()
-    store_conn = await _store_connection(indexed=bool(options.get("index")))
+    options = store_backend.store_options()
+    store_conn = await store_backend.sqlite_store_connection(indexed=bool(options.get("index")))
     await store_conn.execute("PRAGMA busy_timeout=30000")
     store = AsyncSqliteStore(store_conn, **options)
     await store.setup()
@@ -107,10 +66,10 @@ async def _open_postgres():
     await pool.open(wait=True, timeout=30)
     saver = AsyncPostgresSaver(pool)
     await saver.setup()
-    options = _store_options()
+    options = store_backend.store_options()
     if options.get("index"):
         try:
-            await _require_pgvector(pool)
+            await store_backend.require_pgvector(pool)
         except Exception:
             await pool.close()
             raise

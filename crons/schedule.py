@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 MAX_SKIPS = 8
+ALIASES = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
 
 
 class ScheduleError(ValueError):
@@ -29,7 +30,12 @@ def zone(name):
 
 
 def check(schedule):
-    """Raise ScheduleError unless ``schedule`` is a valid 5- or 6-field cron expression."""
+    """Raise ScheduleError unless ``schedule`` is a valid 5- or 6-field cron expression or an alias
+    (``@hourly``, ``@daily``, ``@weekly``, ``@monthly``, ``@yearly``)."""
+    if isinstance(schedule, str) and schedule.startswith("@"):
+        if schedule.lower() not in ALIASES or not croniter.is_valid(schedule):
+            raise ScheduleError(f"invalid cron schedule {schedule!r}: known aliases are {', '.join(ALIASES)}")
+        return
     if not isinstance(schedule, str) or len(schedule.split()) not in (5, 6):
         raise ScheduleError(f"invalid cron schedule {schedule!r}: expected 5 fields, or 6 with seconds last")
     if not croniter.is_valid(schedule):
@@ -37,6 +43,8 @@ def check(schedule):
 
 
 def _fixed_hours(schedule):
+    if schedule.startswith("@"):
+        return schedule.lower() != "@hourly"
     return "*" not in schedule.split()[1]
 
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from agentserver.api.exceptions import flatten_errors
 from crons import schedule as cron_schedule
-from runs.serializers import RunCreateSerializer, StreamModeField
+from runs.serializers import RunCreateSerializer
 
 # Keys of a cron body that make up the run-create payload of every firing.
 PAYLOAD_KEYS = (
@@ -72,7 +72,6 @@ class CronFieldsSerializer(serializers.Serializer):
 class CronPatchFieldsSerializer(CronFieldsSerializer):
     schedule = ScheduleField(required=False)
     enabled = StrictBooleanField(required=False)
-    stream_mode = StreamModeField(required=False)
 
 
 def validate_payload(data, *, partial=False):

@@ -99,5 +99,6 @@ async def _start():
 
 
 def start_on_executor(sender=None, **kwargs):
-    """Receiver of ``executor_started``."""
+    """Receiver of ``executor_started`` (a malformed ``checkpointer.ttl`` stops start-up here)."""
+    lgconfig.checkpointer_ttl()
     runtime.call(_start())

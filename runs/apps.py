@@ -18,8 +18,10 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from agentserver.signals import server_starting
+        from agentserver.signals import executor_started, server_starting
         from runs import hooks
+        from runs.webhook_policy import check_config
 
         hooks.register()
         server_starting.connect(_start_embedded_executor, dispatch_uid="runs.start_executor")
+        executor_started.connect(check_config, dispatch_uid="runs.webhook_policy")

@@ -19,7 +19,8 @@ import ipaddress
 import os
 import re
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from agentserver import lgconfig
 from agentserver.graphs import GraphConfigError
@@ -33,6 +34,10 @@ PAYLOAD_FIELDS = ("run_id", "thread_id", "assistant_id", "created_at", "updated_
 
 class WebhookRefused(ValueError):
     pass
+
+
+class Unresolvable(WebhookRefused):
+    """The host does not resolve (now): worth another attempt, unlike a refusal."""
 
 
 def config():
@@ -77,10 +82,18 @@ def _domain_allowed(host, domains):
 
 
 def _literal_ip(host):
+    """The address ``host`` spells, also in the legacy IPv4 forms resolvers accept (``127.1``,
+    ``2130706433``, ``0x7f.0.0.1``); None for a name."""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        return None
+        pass
+    if host and all(c in "0123456789abcdefx." for c in host.lower()) and any(c.isdigit() for c in host):
+        try:
+            return ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def check_url(url, *, policy=None):
@@ -115,18 +128,43 @@ def resolve(host, port):
     return {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
 
 
+@dataclass
+class Target:
+    """Where to send one delivery: the URL (its host pinned to a checked address), extra headers and
+    httpx request extensions (TLS still verifies the certificate against the original host name)."""
+
+    url: str
+    headers: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+
+
+def _pinned(parts, address):
+    ip = ipaddress.ip_address(address)
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    host_header = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme.lower() == "https" else {}
+    return Target(url=target, headers={"host": host_header}, extensions=extensions)
+
+
 def check_delivery(url):
-    """``check_url`` plus the addresses the host resolves to now (called right before each POST)."""
+    """``check_url`` plus every address the host resolves to now (called right before each POST).
+    The returned Target connects to one of the checked addresses, so a DNS answer that changes
+    between the check and the connection (rebinding) cannot redirect the POST."""
     policy = url_policy()
     parts = check_url(url, policy=policy)
-    if policy["disable_private_ips"] and _literal_ip(parts.hostname) is None:
-        try:
-            addresses = resolve(parts.hostname, parts.port or 443)
-        except OSError as exc:
-            raise WebhookRefused(f"cannot resolve {parts.hostname!r}: {exc}") from None
-        blocked = sorted(a for a in addresses if _blocked_address(a.split("%")[0]))
-        if blocked:
-            raise WebhookRefused(f"host {parts.hostname!r} resolves to a private address ({blocked[0]})")
+    if not policy["disable_private_ips"] or _literal_ip(parts.hostname) is not None:
+        return Target(url=url)
+    try:
+        addresses = resolve(parts.hostname, parts.port or 443)
+    except OSError as exc:
+        raise Unresolvable(f"cannot resolve {parts.hostname!r}: {exc}") from None
+    addresses = sorted({a.split("%")[0] for a in addresses}, key=lambda a: (":" in a, a))
+    blocked = [a for a in addresses if _blocked_address(a)]
+    if blocked or not addresses:
+        raise WebhookRefused(f"host {parts.hostname!r} resolves to a private address ({(blocked or ['none'])[0]})")
+    return _pinned(parts, addresses[0])
 
 
 def headers():
@@ -159,3 +197,10 @@ def payload_fields():
     if unknown:
         raise GraphConfigError(f"langgraph.json: 'webhooks.allowed_fields' has unknown fields {unknown}")
     return tuple(allowed)
+
+
+def check_config(sender=None, **kwargs):
+    """Receiver of ``executor_started``: a malformed ``webhooks`` section stops start-up, naming the key."""
+    url_policy()
+    headers()
+    payload_fields()

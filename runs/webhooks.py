@@ -43,16 +43,17 @@ def _retryable(response):
 async def _post(url, body, headers):
     attempts = max(1, int(agent_settings.WEBHOOK_MAX_ATTEMPTS))
     for attempt in range(1, attempts + 1):
-        await sync_to_async(webhook_policy.check_delivery, thread_sensitive=False)(url)
         try:
+            target = await sync_to_async(webhook_policy.check_delivery, thread_sensitive=False)(url)
             async with _client() as client:
-                response = await client.post(url, content=body, headers=headers)
+                response = await client.post(target.url, content=body, headers={**headers, **target.headers},
+                                             extensions=target.extensions)
             if not _retryable(response) or attempt == attempts:
                 response.raise_for_status()
                 return response
         except httpx.HTTPStatusError:
             raise
-        except httpx.HTTPError:
+        except (httpx.HTTPError, webhook_policy.Unresolvable):
             if attempt == attempts:
                 raise
         await asyncio.sleep(agent_settings.WEBHOOK_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))

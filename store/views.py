@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import require_object
 from store import selectors, services
 from store import serializers as s
@@ -20,7 +21,13 @@ class ItemsView(APIView):
         return Response(status=204)
 
     def get(self, request):
-        params = _validated(s.GetItemSerializer, request.query_params)
+        query = request.query_params.copy()
+        labels = query.getlist("namespace")
+        if len(labels) > 1:  # ?namespace=a&namespace=b (the OpenAPI array form) as well as ?namespace=a.b
+            if any("." in label or not label for label in labels):
+                raise InvalidInput("namespace: labels must be non-empty and must not contain periods ('.')")
+            query.setlist("namespace", [".".join(labels)])
+        params = _validated(s.GetItemSerializer, query.dict())
         item = selectors.get_item(**params)
         if item is None:
             return HttpResponse(b"null", content_type="application/json")

@@ -30,12 +30,15 @@ def utc(*args):
     ("0 9 * * *", "Europe/Berlin", utc(2026, 3, 28, 9), utc(2026, 3, 29, 7)),
     ("0 0 * * *", None, utc(2026, 1, 1, 0, 0, 1), utc(2026, 1, 2)),
     ("* * * * * */10", "UTC", utc(2026, 1, 1, 0, 0, 1), utc(2026, 1, 1, 0, 0, 10)),
+    ("@daily", "America/New_York", utc(2026, 3, 7, 12), utc(2026, 3, 8, 5)),
+    ("@hourly", "UTC", utc(2026, 1, 1, 0, 30), utc(2026, 1, 1, 1)),
 ])
 def test_next_run_across_dst(schedule, tz, after, expected):
     assert next_after(schedule, tz, after=after) == expected
 
 
-@pytest.mark.parametrize("schedule", ["", "* * *", "61 * * * *", "bad cron here x", "* * * * * * * *"])
+@pytest.mark.parametrize("schedule", ["", "* * *", "61 * * * *", "bad cron here x", "* * * * * * * *", "@reboot",
+                                      "@often"])
 def test_bad_schedules_are_refused(schedule):
     with pytest.raises(ScheduleError):
         next_after(schedule, None, after=utc(2026, 1, 1))

@@ -53,11 +53,8 @@ async def test_stateless_cron_keeps_or_deletes_its_threads(msdk):
                                    on_run_completed="keep", metadata={"case": "keep"})
     assert kept["thread_id"] is None and kept["on_run_completed"] == "keep"
 
-    async def kept_threads():
-        return await msdk.threads.search(metadata={"assistant_id": kept["assistant_id"]}, limit=100)
-
     async def finished_kept_runs():
-        threads = await msdk.threads.search(limit=100)
+        threads = await msdk.threads.search(limit=20, sort_by="created_at", sort_order="desc")
         for thread in threads:
             for run in await msdk.runs.list(thread["thread_id"]):
                 if run["metadata"].get("cron_id") == kept["cron_id"] and run["status"] == "success":
@@ -160,19 +157,14 @@ def _worker(env, log_path):
                             stdout=log, stderr=subprocess.STDOUT)
 
 
-async def _wait_ready(log_path, timeout=90.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while "ready" not in log_path.read_text():
-        assert asyncio.get_running_loop().time() < deadline, f"worker not ready: {log_path.read_text()[-2000:]}"
-        await asyncio.sleep(0.2)
-
-
 async def test_exactly_once_with_two_workers(msdk, memory_server, tmp_path):
-    workers = [_worker(memory_server.env, tmp_path / f"worker{i}.log") for i in range(2)]
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [_worker(memory_server.env, log) for log in logs]
     try:
-        # both workers up: three schedulers (the server's and theirs) compete
-        for i in range(2):
-            await _wait_ready(tmp_path / f"worker{i}.log")
+        async def both_ready():
+            return all(log.exists() and "ready" in log.read_text() for log in logs)
+
+        assert await _wait_for(both_ready, timeout=90)  # three schedulers (the server's and theirs) compete
         thread = await msdk.threads.create()
         cron = await msdk.crons.create_for_thread(thread["thread_id"], "echo", schedule=EVERY_SECOND,
                                                   input={"messages": []})
@@ -187,5 +179,3 @@ async def test_exactly_once_with_two_workers(msdk, memory_server, tmp_path):
     ticks = [run["metadata"]["cron_tick"] for run in runs]
     assert len(ticks) >= 2
     assert len(ticks) == len(set(ticks)), "a tick fired twice"
-    for i in range(2):
-        assert "ready" in (tmp_path / f"worker{i}.log").read_text()

@@ -32,7 +32,7 @@ async def _gone(msdk, thread_id, timeout=40.0):
 
 
 async def test_thread_ttl_deletes_thread_runs_and_checkpoints(msdk, memory_server):
-    thread = await msdk.threads.create(ttl={"strategy": "delete", "ttl": 0.05})  # 3 seconds
+    thread = await msdk.threads.create(ttl={"strategy": "delete", "ttl": 0.15})  # 9 s after its last update
     keeper = await msdk.threads.create()
     await msdk.runs.wait(thread["thread_id"], "echo", input={"messages": [{"type": "human", "content": "hi"}]})
     await msdk.runs.wait(keeper["thread_id"], "echo", input={"messages": [{"type": "human", "content": "hi"}]})
@@ -47,10 +47,10 @@ async def test_thread_ttl_deletes_thread_runs_and_checkpoints(msdk, memory_serve
 
 
 async def test_thread_ttl_waits_for_a_live_run(msdk):
-    thread = await msdk.threads.create(ttl={"ttl": 0.02})  # 1.2 seconds, shorter than the run
-    run = await msdk.runs.create(thread["thread_id"], "slow", input={"n": 8, "delay": 0.5})
+    thread = await msdk.threads.create(ttl={"ttl": 0.05})  # 3 seconds, shorter than the run
+    run = await msdk.runs.create(thread["thread_id"], "slow", input={"n": 12, "delay": 0.5})
     result = await msdk.runs.join(thread["thread_id"], run["run_id"])
-    assert result["ticks"] == [0, 1, 2, 3, 4, 5, 6, 7, -1]
+    assert result["ticks"] == [*range(12), -1]  # the run was not cut short by the sweeper
     finished = await msdk.runs.get(thread["thread_id"], run["run_id"])
     assert finished["status"] == "success"
     assert await _gone(msdk, thread["thread_id"])
@@ -70,7 +70,7 @@ def test_bad_thread_ttl_is_422(mhttp, ttl):
 
 async def test_store_item_ttl_expires(msdk):
     ns = ["ttl", str(time.time_ns())]
-    await msdk.store.put_item(ns, key="short", value={"text": "gone soon"}, ttl=0.05)
+    await msdk.store.put_item(ns, key="short", value={"text": "gone soon"}, ttl=0.1)
     await msdk.store.put_item(ns, key="forever", value={"text": "stays"})
     assert (await msdk.store.get_item(ns, key="short"))["value"] == {"text": "gone soon"}
     deadline = time.monotonic() + 40

@@ -112,3 +112,23 @@ def test_bad_input_stored_nothing(mhttp):
     response = mhttp.put("/store/items", json={"namespace": ns, "key": "k", "value": [1]})
     assert response.status_code == 422
     assert mhttp.get("/store/items", params={"namespace": ".".join(ns), "key": "k"}).json() is None
+
+
+async def test_timestamps_are_timezone_aware(msdk):
+    from datetime import datetime
+
+    ns = _ns()
+    await msdk.store.put_item(ns, key="k", value={"v": 1})
+    item = await msdk.store.get_item(ns, key="k")
+    found = (await msdk.store.search_items(ns))["items"][0]
+    for value in (item["created_at"], item["updated_at"], found["updated_at"]):
+        assert datetime.fromisoformat(value).utcoffset() is not None
+
+
+def test_get_accepts_a_repeated_namespace_parameter(mhttp):
+    ns = _ns("deep")
+    assert mhttp.put("/store/items", json={"namespace": ns, "key": "k", "value": {"v": 2}}).status_code == 204
+    response = mhttp.get("/store/items", params=[*(("namespace", label) for label in ns), ("key", "k")])
+    assert response.status_code == 200 and response.json()["value"] == {"v": 2}
+    bad = mhttp.get("/store/items", params=[("namespace", "a.b"), ("namespace", "c"), ("key", "k")])
+    assert bad.status_code == 422 and "namespace" in bad.json()["detail"]

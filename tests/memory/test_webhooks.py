@@ -51,6 +51,10 @@ def _policy(monkeypatch, conf):
     ({"url": {"allowed_ports": [8443]}}, "https://hooks.example.com/x", False),
     ({"url": {"max_url_length": 30}}, "https://hooks.example.com/" + "x" * 30, False),
     ({}, "http://127.0.0.1/x", False),
+    ({}, "http://127.1/x", False),
+    ({}, "http://2130706433/x", False),
+    ({}, "http://0x7f.0.0.1/x", False),
+    ({}, "http://0251.0376.0251.0376/x", False),  # 169.254.169.254 in octal
     ({"url": {"require_https": False, "disable_private_ips": False}}, "http://127.0.0.1/x", True),
 ])
 def test_url_policy(monkeypatch, conf, url, ok):
@@ -124,3 +128,22 @@ def test_payload_as_the_reference_sends_it(api, monkeypatch):
     assert payload["values"] == {"x": 1}
     _policy(monkeypatch, {"allowed_fields": ["run_id", "status"]})
     assert set(webhooks._run_payload(run.run_id)) == {"run_id", "status", "langsmith_session_name"}
+
+
+def test_delivery_is_pinned_to_the_checked_address(monkeypatch):
+    _policy(monkeypatch, {})
+    seen = _mock(monkeypatch, [200])
+    async_to_sync(webhooks._post)("https://hooks.example.com:8443/done?x=1", b"{}", {})
+    request = seen[0]
+    assert request.url.host == "93.184.215.14" and request.url.port == 8443 and request.url.query == b"x=1"
+    assert request.headers["host"] == "hooks.example.com:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.com"
+
+
+async def test_a_failing_webhook_never_affects_the_run(msdk):
+    thread = await msdk.threads.create()
+    run = await msdk.runs.create(thread["thread_id"], "echo", input={"messages": [{"type": "human", "content": "x"}]},
+                                 webhook="http://hooks.invalid/done")  # never resolves
+    await msdk.runs.join(thread["thread_id"], run["run_id"])
+    assert (await msdk.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"
+    assert (await msdk.threads.get(thread["thread_id"]))["status"] == "idle"
