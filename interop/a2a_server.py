@@ -29,6 +29,7 @@ from assistants.selectors import resolve_assistant
 from interop import a2a_tasks, runner
 from runs import services
 from runs.models import Run
+from threads.models import Thread, ThreadStatus
 
 logger = logging.getLogger(__name__)
 MAX_LIST = 100
@@ -50,6 +51,10 @@ def _run(*, assistant, run_id):
     return run
 
 
+def _waits_for_input(thread_id):
+    return Thread.objects.filter(pk=thread_id, status=ThreadStatus.INTERRUPTED).exists()
+
+
 def _task(run, history_length=None):
     history = [a2a_tasks.input_message_of(run)] if history_length != 0 else []
     return a2a_tasks.task_of(run=run, status=run.status, output=run.output, history=history)
@@ -60,8 +65,12 @@ class RunsRequestHandler(RequestHandler):
         assistant = context.state["assistant"]
         message = params.message
         thread_id = a2a_tasks.context_thread_id(message)
-        payload = {"assistant_id": str(assistant.assistant_id), "input": a2a_tasks.run_input(message),
-                   "if_not_exists": "create", "metadata": {"a2a_message_id": message.message_id}}
+        payload = {"assistant_id": str(assistant.assistant_id), "if_not_exists": "create",
+                   "metadata": {"a2a_message_id": message.message_id}}
+        if await db(_waits_for_input)(thread_id):
+            payload["command"] = {"resume": a2a_tasks.resume_value(message)}
+        else:
+            payload["input"] = a2a_tasks.run_input(message)
         try:
             return await runner.start_run(payload=payload, thread_id=thread_id)
         except ServiceError as exc:

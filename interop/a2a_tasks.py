@@ -69,6 +69,22 @@ def run_input(message):
     return graph_input
 
 
+def resume_value(message):
+    """What a message answers to an interrupted graph: its data (an object) or its text."""
+    run_input(message)  # the same validation
+    data = [_whole_numbers(d) for d in get_data_parts(message.parts)]
+    if data:
+        return {key: value for item in data for key, value in item.items()}
+    return "\n".join(get_text_parts(message.parts))
+
+
+def _interrupt_parts(interrupts):
+    values = [item.get("value") if isinstance(item, dict) else item for item in interrupts]
+    if all(isinstance(value, str) for value in values):
+        return [new_text_part("\n".join(values))]
+    return [new_data_part(value) for value in values]
+
+
 def _last_ai_text(output):
     messages = output.get("messages") if isinstance(output, dict) else None
     for item in reversed(messages or []):
@@ -100,6 +116,11 @@ def status_of(*, run, status, output):
     if error is not None:
         state = TaskState.TASK_STATE_FAILED
         message = _agent_message(text=f"{error.get('error')}: {error.get('message')}", **ids)
+    elif state == TaskState.TASK_STATE_COMPLETED and isinstance(output, dict) and output.get("__interrupt__"):
+        state = TaskState.TASK_STATE_INPUT_REQUIRED  # the graph waits: the next message resumes it
+        message = _agent_message(text="", **ids)
+        del message.parts[:]
+        message.parts.extend(_interrupt_parts(output["__interrupt__"]))
     timestamp = Timestamp()
     timestamp.FromDatetime(run.ended_at or run.updated_at or run.created_at)
     status_obj = TaskStatus(state=state, timestamp=timestamp)

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from a2a.client import ClientConfig, ClientFactory, create_client
 from a2a.helpers.proto_helpers import get_artifact_text, get_data_parts, new_data_part, new_text_message
-from a2a.types.a2a_pb2 import (AgentCard, CancelTaskRequest, GetTaskRequest, Message, Role, SendMessageRequest,
-                               TaskState)
+from a2a.types.a2a_pb2 import (AgentCard, CancelTaskRequest, GetTaskRequest, ListTasksRequest, Message, Role,
+                               SendMessageRequest, TaskState)
 from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
 
 ECHO = "046b5dc7-2108-582c-9c6c-31d556d138f0"  # the system assistant of graph "echo"
@@ -133,3 +133,20 @@ def test_protocol_errors(http):
     rpc["params"]["message"]["contextId"] = "not-a-uuid"
     rpc["params"]["message"]["parts"] = [{"kind": "text", "text": "hi"}]
     assert http.post(f"/a2a/{ECHO}", json=rpc).json()["error"]["code"] == -32602
+
+
+async def test_interrupt_asks_for_input_and_the_next_message_resumes(base_url, sdk):
+    hitl = (await sdk.assistants.search(graph_id="hitl"))[0]["assistant_id"]
+    message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER,
+                      parts=[new_data_part({"question": "ship it?"})])
+    async with await client_for(base_url, hitl, streaming=False) as client:
+        [response] = await send(client, message)
+        task = response.task
+        assert task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        assert get_data_parts(task.status.message.parts) == [{"question": "ship it?"}]
+        [response] = await send(client, text_message("yes", task.context_id))
+        assert response.task.status.state == COMPLETED
+        assert get_data_parts(response.task.artifacts[0].parts)[0] == {
+            "question": "ship it?", "answer": "yes", "done": True}
+        listed = await client.list_tasks(ListTasksRequest(context_id=task.context_id))
+        assert [t.id for t in listed.tasks] == [response.task.id, task.id]

@@ -7,19 +7,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveServer, _postgres_live_url, free_port, server_env
+from tests.conftest import ROOT, LiveServer, _postgres_live_url, free_port
 
 APPS = ROOT / "tests" / "interop_app"
 
 
 def start_server(config, name):
+    """A live server of its own (own database: conftest's server_env would recreate the shared one)."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"agentserver-{name}-"))
-    extra = {"LANGGRAPH_CONFIG": str(APPS / config)}
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env.update(AGENTSERVER_DATA_DIR=str(data_dir), LANGGRAPH_CONFIG=str(APPS / config))
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        extra["DATABASE_URL"] = _postgres_live_url(f"{database_url}_{name}")
-    server = LiveServer(server_env(data_dir, **extra), free_port(), data_dir / "server.log")
-    return server.start()
+        env["DATABASE_URL"] = _postgres_live_url(f"{database_url}_{name}")
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
+    return LiveServer(env, free_port(), data_dir / "server.log").start()
 
 
 @pytest.fixture(scope="module")
