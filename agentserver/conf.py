@@ -33,6 +33,8 @@ DEFAULTS = {
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
+    # Seconds between an executor's heartbeats (interop: /metrics counts live workers); 0: off.
+    "EXECUTOR_HEARTBEAT_SECONDS": 10.0,
 }
 
 
