@@ -94,6 +94,19 @@ class RunsRequestHandler(RequestHandler):
         ids = {"task_id": str(run.run_id), "context_id": str(run.thread_id)}
         yield _task(run)
         yield TaskStatusUpdateEvent(status=TaskStatus(state=TaskState.TASK_STATE_WORKING), **ids)
+        seen = None  # AI messages of the thread before this run (its first values) are not news
+        async for event, data in runner.run_events(run_id=run.run_id):
+            if event != "values":
+                continue
+            found = a2a_tasks.ai_messages(orjson.loads(data))
+            if seen is None:
+                seen = {key for key, _ in found}
+            for key, text in found:  # each new AI message, as it comes
+                if key not in seen:
+                    seen.add(key)
+                    message = a2a_tasks.working_message(text=text, **ids)
+                    yield TaskStatusUpdateEvent(status=TaskStatus(state=TaskState.TASK_STATE_WORKING,
+                                                                  message=message), **ids)
         task = await self._finished_task(run)
         for artifact in task.artifacts:
             yield TaskArtifactUpdateEvent(artifact=artifact, last_chunk=True, **ids)

@@ -85,15 +85,27 @@ def _interrupt_parts(interrupts):
     return [new_data_part(value) for value in values]
 
 
+def _text_of(content):
+    if isinstance(content, list):  # content blocks
+        return "".join(block.get("text", "") for block in content if isinstance(block, dict))
+    return str(content)
+
+
+def ai_messages(values):
+    """``[(key, text)]`` of the AI messages in a ``values`` event (key: the message id or position)."""
+    messages = values.get("messages") if isinstance(values, dict) else None
+    return [(item.get("id") or index, _text_of(item.get("content")))
+            for index, item in enumerate(messages or [])
+            if isinstance(item, dict) and item.get("type") in ("ai", "AIMessageChunk")]
+
+
+def working_message(*, text, context_id, task_id):
+    return _agent_message(text=text, context_id=context_id, task_id=task_id)
+
+
 def _last_ai_text(output):
-    messages = output.get("messages") if isinstance(output, dict) else None
-    for item in reversed(messages or []):
-        if isinstance(item, dict) and item.get("type") in ("ai", "AIMessageChunk"):
-            content = item.get("content")
-            if isinstance(content, list):  # content blocks
-                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
-            return str(content)
-    return None
+    found = ai_messages(output)
+    return found[-1][1] if found else None
 
 
 def artifact_of(*, run_id, output):

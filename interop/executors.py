@@ -36,6 +36,7 @@ def beat(*, executor, started_at):
     from interop.models import ExecutorBeat
 
     now = timezone.now()
+    ExecutorBeat.objects.filter(seen_at__lt=now - timedelta(hours=1)).delete()  # killed executors' rows
     ExecutorBeat.objects.update_or_create(worker_id=executor.worker_id, defaults={
         "hostname": socket.gethostname(), "pid": os.getpid(), "concurrency": executor.concurrency,
         "running": 0 if executor._stopping else len(executor.running), "started_at": started_at, "seen_at": now})

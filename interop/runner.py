@@ -13,7 +13,7 @@ from agentserver.conf import agent_settings
 from agentserver.db import db
 from agentserver.ids import uuid7
 from runs import queue, services
-from streaming import follow, selectors
+from streaming import follow, notify, selectors
 
 
 class RunListener:
@@ -75,6 +75,27 @@ async def wait_for_run(*, run_id):
         await listener.close()
     result = await db(selectors.run_output)(run_id=run_id)
     return result if result else (None, None)
+
+
+async def run_events(*, run_id):
+    """Yield the run's stored events ``(event, data JSON text)`` from the first one until the run is
+    over; every wake-up on the channel layer (or a heartbeat's time without one) re-reads the DB."""
+    listener = RunListener()
+    await listener.subscribe(notify.run_group(run_id))
+    last = 0
+    try:
+        while True:
+            status, rows = await db(selectors.read_run_events)(run_id=run_id, after=last)
+            for seq, event, data in rows:
+                last = seq
+                yield event, data
+            if len(rows) >= selectors.READ_LIMIT:
+                continue
+            if selectors.is_over(status):
+                return
+            await listener.next_message(listener.heartbeat)
+    finally:
+        await listener.close()
 
 
 async def start_run(*, payload, thread_id=None):

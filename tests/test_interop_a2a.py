@@ -86,6 +86,19 @@ async def test_message_stream(base_url, version):
     artifacts = [r.artifact_update.artifact for r in responses if r.HasField("artifact_update")]
     assert get_artifact_text(artifacts[0]) == "echo: streamed"
     assert responses[-1].status_update.status.state == COMPLETED
+    progress = [r.status_update.status.message.parts[0].text for r in responses
+                if r.HasField("status_update") and r.status_update.status.message.parts]
+    assert progress == ["echo: streamed"]
+
+
+async def test_stream_on_a_context_announces_only_this_turn(base_url):
+    context_id = str(uuid.uuid4())
+    async with await client_for(base_url) as client:
+        await send(client, text_message("one", context_id))
+        responses = await send(client, text_message("two", context_id))
+    progress = [r.status_update.status.message.parts[0].text for r in responses
+                if r.HasField("status_update") and r.status_update.status.message.parts]
+    assert progress == ["echo: two"]
 
 
 async def test_data_parts_are_the_input_and_failures_are_failed_tasks(base_url, sdk):
