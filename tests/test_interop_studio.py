@@ -52,3 +52,10 @@ def test_docs_render_the_openapi_document_without_a_cdn(http):
         response = http.get(asset)
         assert response.status_code == 200 and len(response.content) > 100, asset
     assert http.get("/static/drf_spectacular_sidecar/nope.js").status_code == 404
+
+
+def test_openapi_lists_the_interop_endpoints(http):
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {"/metrics", "/docs", "/mcp/", "/a2a/{assistant_id}"} <= set(paths)
+    assert set(paths["/mcp/"]) == {"get", "post", "delete"}
+    assert paths["/metrics"]["get"]["parameters"][0]["name"] == "format"
