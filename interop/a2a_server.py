@@ -120,7 +120,8 @@ class RunsRequestHandler(RequestHandler):
         run = await db(_run)(assistant=context.state["assistant"], run_id=params.id)
         cancelled = await db(services.cancel_runs)(run_ids=[run.run_id], action="interrupt")
         if not cancelled:
-            raise TaskNotCancelableError(message=f"Task {params.id} is already {TaskState.Name(a2a_tasks.STATES[run.status])}")
+            state = TaskState.Name(a2a_tasks.STATES[run.status])
+            raise TaskNotCancelableError(message=f"Task {params.id} is already {state}")
         return await self._finished_task(run)
 
     async def on_list_tasks(self, params, context):
