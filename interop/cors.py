@@ -29,3 +29,24 @@ def _header(scope, name):
         if key.lower() == name:
             return value
     return None
+
+
+def asgi_cors(app, *, expose=()):
+    """``app`` (an ASGI app outside Django: MCP, A2A) behind Starlette's CORS middleware, configured
+    like django-cors-headers is (``http.cors`` included)."""
+    from django.conf import settings
+    from starlette.middleware.cors import CORSMiddleware
+
+    regexes = [getattr(r, "pattern", r) for r in getattr(settings, "CORS_ALLOWED_ORIGIN_REGEXES", [])]
+    return CORSMiddleware(
+        app,
+        allow_origins=["*"] if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) else
+        list(getattr(settings, "CORS_ALLOWED_ORIGINS", [])),
+        allow_origin_regex="|".join(f"(?:{r})" for r in regexes) or None,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        allow_credentials=getattr(settings, "CORS_ALLOW_CREDENTIALS", False),
+        allow_private_network=getattr(settings, "CORS_ALLOW_PRIVATE_NETWORK", False),
+        expose_headers=[*getattr(settings, "CORS_EXPOSE_HEADERS", []), *expose],
+        max_age=getattr(settings, "CORS_PREFLIGHT_MAX_AGE", 600),
+    )
