@@ -1,40 +1,21 @@
 """langgraph.json ``http``: a FastAPI app and a Django URLconf beside the API, the disable_* flags,
 configurable_headers and cors, each on its own live server."""
-import os
-import tempfile
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveServer, _postgres_live_url, free_port
-
-APPS = ROOT / "tests" / "interop_app"
-
-
-def start_server(config, name):
-    """A live server of its own (own database: conftest's server_env would recreate the shared one)."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"agentserver-{name}-"))
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    env.update(AGENTSERVER_DATA_DIR=str(data_dir), LANGGRAPH_CONFIG=str(APPS / config))
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_live_url(f"{database_url}_{name}")
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
-    return LiveServer(env, free_port(), data_dir / "server.log").start()
+from tests.interop_live import APPS, start_server
 
 
 @pytest.fixture(scope="module")
 def fastapi_server():
-    server = start_server("fastapi.json", "fastapi")
+    server = start_server(APPS / "fastapi.json", "fastapi")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def django_server():
-    server = start_server("django.json", "django")
+    server = start_server(APPS / "django.json", "django")
     yield server
     server.stop()
 

@@ -95,3 +95,19 @@ def test_live_executors_are_counted(base_url):
     assert value(samples, "lg_api_workers_max") >= 32  # WORKER_CONCURRENCY
     assert value(samples, "lg_api_workers_available") == \
         value(samples, "lg_api_workers_max") - value(samples, "lg_api_workers_active")
+
+
+def test_multiprocess_mode_sums_process_metrics_from_the_shared_directory(tmp_path):
+    from tests.conftest import GRAPHS_CONFIG
+    from tests.interop_live import start_server
+
+    server = start_server(GRAPHS_CONFIG, "multiproc", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    try:
+        for _ in range(3):
+            assert httpx.post(f"{server.url}/assistants/search", json={}, timeout=30).status_code == 200
+        samples = scrape(server.url)
+    finally:
+        server.stop()
+    assert total(samples, "lg_api_http_request_duration_seconds_count", route="/assistants/search") == 3
+    assert ("lg_api_active_streams", ()) in samples and ("lg_api_num_pending_runs", ()) in samples
+    assert list(tmp_path.glob("*.db"))  # the per-process files prometheus-client's collector reads
