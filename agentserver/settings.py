@@ -131,6 +131,7 @@ AGENTSERVER = {
     "MAX_ATTEMPTS": int(os.environ.get("AGENTSERVER_MAX_ATTEMPTS", "3")),
     "SHUTDOWN_GRACE_SECONDS": float(os.environ.get("AGENTSERVER_SHUTDOWN_GRACE_SECONDS", "20")),
     "HEARTBEAT_SECONDS": float(os.environ.get("AGENTSERVER_HEARTBEAT_SECONDS", "5")),
+    "EXECUTOR_HEARTBEAT_SECONDS": float(os.environ.get("AGENTSERVER_EXECUTOR_HEARTBEAT_SECONDS", "10")),
     "CHECKPOINTER_PATH": os.environ.get(
         "AGENTSERVER_CHECKPOINTER_PATH", str(DATA_DIR / "checkpoints.sqlite3")
     ),
