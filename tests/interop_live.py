@@ -18,4 +18,9 @@ def start_server(config, name, **extra_env):
         env["DATABASE_URL"] = _postgres_live_url(f"{database_url}_{name}")
     else:
         env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
-    return LiveServer(env, free_port(), data_dir / "server.log").start()
+    server = LiveServer(env, free_port(), data_dir / "server.log")
+    try:
+        return server.start()
+    except Exception:
+        server.stop()  # a server that started but never answered /ok with 200
+        raise
