@@ -1,7 +1,7 @@
 """The ``http`` section of ``langgraph.json``: a user's app beside the API, and API groups off.
 
     "http": {"app": "./app.py:app", "disable_threads": true, "cors": {"allow_origins": ["..."]},
-             "configurable_headers": {"include": ["x-user-id", "x-org-*"], "exclude": ["authorization"]}}
+             "configurable_headers": {"includes": ["x-user-id", "x-org-*"], "excludes": ["authorization"]}}
 
 ``app`` is an ASGI app (Starlette, FastAPI: its routes win over the API's, as in the reference; any
 other ASGI callable gets the paths the API does not serve) or a Django URLconf (a module with
@@ -81,11 +81,11 @@ def _as_urlconf(obj):
 def _header_patterns(raw):
     if raw is None:
         return (), ()
-    if not isinstance(raw, dict) or not set(raw) <= {"include", "exclude"}:
-        raise GraphConfigError("http.configurable_headers must be an object with 'include' and/or 'exclude' lists")
+    if not isinstance(raw, dict) or not set(raw) <= {"include", "exclude", "includes", "excludes"}:
+        raise GraphConfigError("http.configurable_headers must be an object with 'includes' and/or 'excludes' lists")
     lists = []
-    for key in ("include", "exclude"):
-        values = raw.get(key) or []
+    for key in ("include", "exclude"):  # both spellings are in LangGraph's docs
+        values = raw.get(key + "s", raw.get(key)) or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise GraphConfigError(f"http.configurable_headers.{key} must be a list of header names or patterns")
         lists.append(tuple(v.lower() for v in values))

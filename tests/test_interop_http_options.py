@@ -18,6 +18,8 @@ def test_flags_cors_and_headers():
     assert options.disabled == {"runs", "meta"}
     assert options.include_headers == ("x-user-*",) and options.exclude_headers == ()
     assert options.asgi_app is None and options.urlconf is None
+    options = parse_http_options({"configurable_headers": {"includes": ["a-*"], "excludes": ["a-b"]}}, APPS)
+    assert (options.include_headers, options.exclude_headers) == (("a-*",), ("a-b",))
 
 
 def test_app_kinds():
@@ -35,7 +37,7 @@ def test_app_kinds():
     ({"app": "./django_urls.py:__doc__"}, "neither an ASGI app nor a Django URLconf"),
     ({"app": "no_such_module_anywhere:app"}, "failed to import"),
     ({"cors": {"allow_everything": True}}, "http.cors"),
-    ({"configurable_headers": {"includes": ["x"]}}, "configurable_headers"),
+    ({"configurable_headers": {"include_these": ["x"]}}, "configurable_headers"),
     ({"configurable_headers": {"include": "x-*"}}, "configurable_headers.include"),
 ])
 def test_bad_options_name_the_problem(http, message):
