@@ -10,6 +10,7 @@ other ASGI callable gets the paths the API does not serve) or a Django URLconf (
 import importlib
 import importlib.util
 import json
+import logging
 import sys
 import types
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 
+logger = logging.getLogger(__name__)
 FLAGS = ("disable_assistants", "disable_threads", "disable_runs", "disable_store", "disable_meta",
          "disable_mcp", "disable_a2a", "enable_custom_route_auth")
 KNOWN = {"app", "cors", "configurable_headers", "mount_prefix", "logging_headers", "middleware_order",
@@ -130,8 +132,14 @@ def http_options():
 
 
 def user_urlpatterns():
-    """The user's Django URL patterns, served before the API's (see interop.urls)."""
-    urlconf = http_options().urlconf
+    """The user's Django URL patterns, served before the API's (see interop.urls). A broken ``http``
+    section is reported by the server at start-up (``interop.asgi.wrap``), not by every command that
+    loads the URLconf (``migrate`` runs the URL checks)."""
+    try:
+        urlconf = http_options().urlconf
+    except GraphConfigError as exc:
+        logger.warning("%s", exc)
+        return []
     return list(urlconf.urlpatterns) if urlconf is not None else []
 
 

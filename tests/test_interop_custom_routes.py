@@ -117,3 +117,8 @@ async def test_plain_asgi_app_gets_what_the_api_does_not_serve(db):
 
         await router({"type": "http", "method": "POST", "path": path, "headers": []}, None, send)
         assert sent[-1]["body"] == expected, path
+
+
+def test_an_invalid_http_section_stops_the_server_naming_it():
+    with pytest.raises(RuntimeError, match="unknown option.*disable_everything"):
+        start_server(APPS / "bad_http.json", "badhttp")
