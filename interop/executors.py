@@ -76,9 +76,10 @@ def _loop(interval):
         executor = _this_executor()
     started_at = timezone.now()
     atexit.register(lambda: _guarded(forget, worker_id=executor.worker_id))
-    while True:
+    while not executor._stopping:
         _guarded(beat, executor=executor, started_at=started_at)
         time.sleep(interval)
+    _guarded(forget, worker_id=executor.worker_id)  # shut down: no longer a worker
 
 
 def start_heartbeat():

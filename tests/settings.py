@@ -8,3 +8,7 @@ os.environ.setdefault("LANGGRAPH_CONFIG", str(_HERE / "graphs" / "langgraph.json
 os.environ.setdefault("AGENTSERVER_DATA_DIR", tempfile.mkdtemp(prefix="agentserver-tests-"))
 
 from agentserver.settings import *  # noqa: E402,F401,F403
+
+# No executor heartbeats from the test process itself (they would write into the test database
+# from a thread of their own); the live servers the tests start have them.
+AGENTSERVER = {**AGENTSERVER, "EXECUTOR_HEARTBEAT_SECONDS": 0}  # noqa: F405
