@@ -12,7 +12,7 @@ from a2a.server.request_handlers.request_handler import RequestHandler
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.types.a2a_pb2 import (AgentCapabilities, AgentCard, AgentInterface, AgentSkill, ListTasksResponse, Task,
+from a2a.types.a2a_pb2 import (AgentCapabilities, AgentCard, AgentInterface, AgentSkill, ListTasksResponse,
                                TaskArtifactUpdateEvent, TaskState, TaskStatus, TaskStatusUpdateEvent)
 from a2a.utils.errors import (InvalidParamsError, PushNotificationNotSupportedError, TaskNotCancelableError,
                               TaskNotFoundError, UnsupportedOperationError)

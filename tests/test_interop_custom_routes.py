@@ -111,14 +111,17 @@ async def test_plain_asgi_app_gets_what_the_api_does_not_serve(db):
     for path, expected in [("/somewhere/else", b"plain:/somewhere/else"), ("/assistants/search", b"api"),
                            ("/runs/stream", b"api"), ("/ok", b"api")]:
         sent = []
-
-        async def send(message):
-            sent.append(message)
-
-        await router({"type": "http", "method": "POST", "path": path, "headers": []}, None, send)
+        await router({"type": "http", "method": "POST", "path": path, "headers": []}, None, _collector(sent))
         assert sent[-1]["body"] == expected, path
 
 
 def test_an_invalid_http_section_stops_the_server_naming_it():
     with pytest.raises(RuntimeError, match="unknown option.*disable_everything"):
         start_server(APPS / "bad_http.json", "badhttp")
+
+
+def _collector(sent):
+    async def send(message):
+        sent.append(message)
+
+    return send

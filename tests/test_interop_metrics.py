@@ -4,7 +4,7 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import collect, new_id
+from tests.helpers import collect
 
 HI = {"messages": [{"type": "human", "content": "hi"}]}
 
