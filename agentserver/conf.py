@@ -55,6 +55,8 @@ DEFAULTS = {
     # Seconds between thread-TTL sweeps when langgraph.json's checkpointer.ttl.sweep_interval_minutes
     # is not set.
     "SWEEP_SECONDS": 300.0,
+    # Seconds between an executor's heartbeats (interop: /metrics counts live workers); 0: off.
+    "EXECUTOR_HEARTBEAT_SECONDS": 10.0,
 }
 
 

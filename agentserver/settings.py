@@ -135,6 +135,7 @@ _ENV_OPTIONS = {
     "AGENTSERVER_HEARTBEAT_SECONDS": "HEARTBEAT_SECONDS",
     "AGENTSERVER_MAX_BODY_BYTES": "MAX_BODY_BYTES",
     "AGENTSERVER_POLL_SECONDS": "POLL_SECONDS",
+    "AGENTSERVER_EXECUTOR_HEARTBEAT_SECONDS": "EXECUTOR_HEARTBEAT_SECONDS",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the
@@ -162,6 +163,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "interop.openapi.add_interop_paths"],
 }
 
 # --- CORS -----------------------------------------------------------------------------------

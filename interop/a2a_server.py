@@ -43,6 +43,7 @@ from assistants.selectors import resolve_assistant
 from interop import a2a_tasks, runner
 from runs import services
 from runs.models import Run
+from threads.models import Thread, ThreadStatus
 
 logger = logging.getLogger(__name__)
 MAX_LIST = 100
@@ -64,6 +65,10 @@ def _run(*, assistant, run_id):
     return run
 
 
+def _waits_for_input(thread_id):
+    return Thread.objects.filter(pk=thread_id, status=ThreadStatus.INTERRUPTED).exists()
+
+
 def _task(run, history_length=None):
     history = [a2a_tasks.input_message_of(run)] if history_length != 0 else []
     return a2a_tasks.task_of(run=run, status=run.status, output=run.output, history=history)
@@ -74,8 +79,12 @@ class RunsRequestHandler(RequestHandler):
         assistant = context.state["assistant"]
         message = params.message
         thread_id = a2a_tasks.context_thread_id(message)
-        payload = {"assistant_id": str(assistant.assistant_id), "input": a2a_tasks.run_input(message),
-                   "if_not_exists": "create", "metadata": {"a2a_message_id": message.message_id}}
+        payload = {"assistant_id": str(assistant.assistant_id), "if_not_exists": "create",
+                   "metadata": {"a2a_message_id": message.message_id}}
+        if await db(_waits_for_input)(thread_id):
+            payload["command"] = {"resume": a2a_tasks.resume_value(message)}
+        else:
+            payload["input"] = a2a_tasks.run_input(message)
         try:
             return await runner.start_run(payload=payload, thread_id=thread_id)
         except ServiceError as exc:
@@ -99,6 +108,19 @@ class RunsRequestHandler(RequestHandler):
         ids = {"task_id": str(run.run_id), "context_id": str(run.thread_id)}
         yield _task(run)
         yield TaskStatusUpdateEvent(status=TaskStatus(state=TaskState.TASK_STATE_WORKING), **ids)
+        seen = None  # AI messages of the thread before this run (its first values) are not news
+        async for event, data in runner.run_events(run_id=run.run_id):
+            if event != "values":
+                continue
+            found = a2a_tasks.ai_messages(orjson.loads(data))
+            if seen is None:
+                seen = {key for key, _ in found}
+            for key, text in found:  # each new AI message, as it comes
+                if key not in seen:
+                    seen.add(key)
+                    message = a2a_tasks.working_message(text=text, **ids)
+                    yield TaskStatusUpdateEvent(status=TaskStatus(state=TaskState.TASK_STATE_WORKING,
+                                                                  message=message), **ids)
         task = await self._finished_task(run)
         for artifact in task.artifacts:
             yield TaskArtifactUpdateEvent(artifact=artifact, last_chunk=True, **ids)
@@ -112,7 +134,8 @@ class RunsRequestHandler(RequestHandler):
         run = await db(_run)(assistant=context.state["assistant"], run_id=params.id)
         cancelled = await db(services.cancel_runs)(run_ids=[run.run_id], action="interrupt")
         if not cancelled:
-            raise TaskNotCancelableError(message=f"Task {params.id} is already {TaskState.Name(a2a_tasks.STATES[run.status])}")
+            state = TaskState.Name(a2a_tasks.STATES[run.status])
+            raise TaskNotCancelableError(message=f"Task {params.id} is already {state}")
         return await self._finished_task(run)
 
     async def on_list_tasks(self, params, context):

@@ -69,15 +69,43 @@ def run_input(message):
     return graph_input
 
 
+def resume_value(message):
+    """What a message answers to an interrupted graph: its data (an object) or its text."""
+    run_input(message)  # the same validation
+    data = [_whole_numbers(d) for d in get_data_parts(message.parts)]
+    if data:
+        return {key: value for item in data for key, value in item.items()}
+    return "\n".join(get_text_parts(message.parts))
+
+
+def _interrupt_parts(interrupts):
+    values = [item.get("value") if isinstance(item, dict) else item for item in interrupts]
+    if all(isinstance(value, str) for value in values):
+        return [new_text_part("\n".join(values))]
+    return [new_data_part(value) for value in values]
+
+
+def _text_of(content):
+    if isinstance(content, list):  # content blocks
+        return "".join(block.get("text", "") for block in content if isinstance(block, dict))
+    return str(content)
+
+
+def ai_messages(values):
+    """``[(key, text)]`` of the AI messages in a ``values`` event (key: the message id or position)."""
+    messages = values.get("messages") if isinstance(values, dict) else None
+    return [(item.get("id") or index, _text_of(item.get("content")))
+            for index, item in enumerate(messages or [])
+            if isinstance(item, dict) and item.get("type") in ("ai", "AIMessageChunk")]
+
+
+def working_message(*, text, context_id, task_id):
+    return _agent_message(text=text, context_id=context_id, task_id=task_id)
+
+
 def _last_ai_text(output):
-    messages = output.get("messages") if isinstance(output, dict) else None
-    for item in reversed(messages or []):
-        if isinstance(item, dict) and item.get("type") in ("ai", "AIMessageChunk"):
-            content = item.get("content")
-            if isinstance(content, list):  # content blocks
-                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
-            return str(content)
-    return None
+    found = ai_messages(output)
+    return found[-1][1] if found else None
 
 
 def artifact_of(*, run_id, output):
@@ -100,6 +128,11 @@ def status_of(*, run, status, output):
     if error is not None:
         state = TaskState.TASK_STATE_FAILED
         message = _agent_message(text=f"{error.get('error')}: {error.get('message')}", **ids)
+    elif state == TaskState.TASK_STATE_COMPLETED and isinstance(output, dict) and output.get("__interrupt__"):
+        state = TaskState.TASK_STATE_INPUT_REQUIRED  # the graph waits: the next message resumes it
+        message = _agent_message(text="", **ids)
+        del message.parts[:]
+        message.parts.extend(_interrupt_parts(output["__interrupt__"]))
     timestamp = Timestamp()
     timestamp.FromDatetime(run.ended_at or run.updated_at or run.created_at)
     status_obj = TaskStatus(state=state, timestamp=timestamp)

@@ -9,6 +9,7 @@ import re
 
 import orjson
 
+from agentserver.api.asgi import ApiPipelineApp
 from interop.custom_routes import apply_cors, http_options
 from interop.http_metrics import HttpMetricsMiddleware
 from interop.run_headers import HeaderSelector, with_run_headers
@@ -109,6 +110,17 @@ class InteropRouter:
         self.user_routes = _routes_of(options.asgi_app) if self.user else None
         self.headers = (HeaderSelector(options.include_headers, options.exclude_headers)
                         if options.include_headers else None)
+        self._apps = {}
+
+    def _protocol_app(self, group):
+        """The MCP or A2A app (imported on first use), behind CORS."""
+        if group not in self._apps:
+            if group == "mcp":
+                from interop.mcp_server import mcp_app as app
+            else:
+                from interop.a2a_server import a2a_app as app
+            self._apps[group] = ApiPipelineApp(app, expose=("mcp-session-id", "mcp-protocol-version"))
+        return self._apps[group]
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
@@ -119,14 +131,8 @@ class InteropRouter:
         group = group_of(path)
         if group in self.options.disabled:
             return await send_json(send, 404, {"detail": "Not Found"})
-        if group == "mcp":
-            from interop.mcp_server import mcp_app
-
-            return await mcp_app(scope, receive, send)
-        if group == "a2a":
-            from interop.a2a_server import a2a_app
-
-            return await a2a_app(scope, receive, send)
+        if group in ("mcp", "a2a"):
+            return await self._protocol_app(group)(scope, receive, send)
         if "meta" in self.options.disabled and path in ("/", "/ok"):
             return await send_json(send, 200, {"ok": True})  # as the reference: no service checks
         if self.user is not None and self.user_routes is None and not _api_serves(path):

@@ -1,7 +1,7 @@
 """The ``http`` section of ``langgraph.json``: a user's app beside the API, and API groups off.
 
     "http": {"app": "./app.py:app", "disable_threads": true, "cors": {"allow_origins": ["..."]},
-             "configurable_headers": {"include": ["x-user-id", "x-org-*"], "exclude": ["authorization"]}}
+             "configurable_headers": {"includes": ["x-user-id", "x-org-*"], "excludes": ["authorization"]}}
 
 ``app`` is an ASGI app (Starlette, FastAPI: its routes win over the API's, as in the reference; any
 other ASGI callable gets the paths the API does not serve) or a Django URLconf (a module with
@@ -10,6 +10,7 @@ other ASGI callable gets the paths the API does not serve) or a Django URLconf (
 import importlib
 import importlib.util
 import json
+import logging
 import sys
 import types
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 
+logger = logging.getLogger(__name__)
 FLAGS = ("disable_assistants", "disable_threads", "disable_runs", "disable_store", "disable_meta",
          "disable_mcp", "disable_a2a", "enable_custom_route_auth")
 KNOWN = {"app", "cors", "configurable_headers", "mount_prefix", "logging_headers", "middleware_order",
@@ -81,11 +83,11 @@ def _as_urlconf(obj):
 def _header_patterns(raw):
     if raw is None:
         return (), ()
-    if not isinstance(raw, dict) or not set(raw) <= {"include", "exclude"}:
-        raise GraphConfigError("http.configurable_headers must be an object with 'include' and/or 'exclude' lists")
+    if not isinstance(raw, dict) or not set(raw) <= {"include", "exclude", "includes", "excludes"}:
+        raise GraphConfigError("http.configurable_headers must be an object with 'includes' and/or 'excludes' lists")
     lists = []
-    for key in ("include", "exclude"):
-        values = raw.get(key) or []
+    for key in ("include", "exclude"):  # both spellings are in LangGraph's docs
+        values = raw.get(key + "s", raw.get(key)) or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise GraphConfigError(f"http.configurable_headers.{key} must be a list of header names or patterns")
         lists.append(tuple(v.lower() for v in values))
@@ -130,8 +132,14 @@ def http_options():
 
 
 def user_urlpatterns():
-    """The user's Django URL patterns, served before the API's (see interop.urls)."""
-    urlconf = http_options().urlconf
+    """The user's Django URL patterns, served before the API's (see interop.urls). A broken ``http``
+    section is reported by the server at start-up (``interop.asgi.wrap``), not by every command that
+    loads the URLconf (``migrate`` runs the URL checks)."""
+    try:
+        urlconf = http_options().urlconf
+    except GraphConfigError as exc:
+        logger.warning("%s", exc)
+        return []
     return list(urlconf.urlpatterns) if urlconf is not None else []
 
 

@@ -99,9 +99,14 @@ class MCPApp:
         self._started = None
 
     async def _run_manager(self, started):
-        async with self.manager.run():
-            started.set_result(None)
-            await asyncio.Event().wait()
+        try:
+            async with self.manager.run():
+                started.set_result(None)
+                await asyncio.Event().wait()
+        except Exception as exc:  # noqa: BLE001 - requests waiting for the start get the error
+            logger.exception("MCP session manager stopped")
+            if not started.done():
+                started.set_exception(exc)
 
     async def __call__(self, scope, receive, send):
         if scope["method"] in ("GET", "DELETE"):

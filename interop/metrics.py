@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from rest_framework.views import APIView
 
 from agentserver.api.exceptions import unavailable_detail
+from interop.executors import live_executors
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 from streaming.models import Event
 from threads.models import Thread
@@ -29,7 +30,7 @@ DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.
 
 
 def queue_stats(*, now=None):
-    """Pending/running counts, the ready queue's depth and its oldest wait, executors busy."""
+    """Pending/running counts, the ready queue's depth and its oldest wait; executors and run slots."""
     now = now or timezone.now()
     counts = Run.objects.aggregate(
         pending=Count("pk", filter=Q(status=RunStatus.PENDING)),
@@ -37,13 +38,16 @@ def queue_stats(*, now=None):
         ready=Count("pk", filter=Q(status=RunStatus.PENDING, available_at__lte=now)),
         oldest=Min("available_at", filter=Q(status=RunStatus.PENDING, available_at__lte=now)),
     )
-    busy = (Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__gt=now)
-            .exclude(worker_id="").values("worker_id").distinct().count())
+    leased = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__gt=now).exclude(worker_id="")
+    busy = leased.values("worker_id").distinct().count()
+    executors = live_executors(now=now)
+    active = leased.count()
     oldest = counts["oldest"]
     return {
         "n_pending": counts["pending"], "n_running": counts["running"], "queue_depth": counts["ready"],
         "pending_wait_max_seconds": max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
-        "workers_active": busy,
+        "workers": executors["executors"], "workers_max": executors["concurrency"], "workers_active": active,
+        "workers_available": max(executors["concurrency"] - active, 0), "executors_busy": busy,
     }
 
 
@@ -90,8 +94,14 @@ class DatabaseCollector:
                      stats["queue_depth"])
         yield _gauge("lg_api_pending_runs_wait_time_max_seconds",
                      "How long the oldest ready pending run has been waiting.", stats["pending_wait_max_seconds"])
-        yield _gauge("lg_api_workers_active", "Executors (server or worker processes) running at least one run.",
+        yield _gauge("lg_api_workers", "Live executors (server processes in embedded mode, manage.py workers).",
+                     stats["workers"])
+        yield _gauge("lg_api_workers_max", "Run slots of the live executors (their concurrency, summed).",
+                     stats["workers_max"])
+        yield _gauge("lg_api_workers_active", "Run slots in use (running runs with a live lease).",
                      stats["workers_active"])
+        yield _gauge("lg_api_workers_available", "Run slots free.", stats["workers_available"])
+        yield _gauge("lg_api_executors_busy", "Executors running at least one run.", stats["executors_busy"])
         runs = GaugeMetricFamily("lg_api_runs", "Runs stored, by graph and status.", labels=["graph_id", "status"])
         for graph_id, status, n in runs_by_status_and_graph():
             runs.add_metric([graph_id, status], n)

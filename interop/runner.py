@@ -12,7 +12,8 @@ from agentserver.conf import agent_settings
 from agentserver.db import db
 from agentserver.ids import uuid7
 from runs import lifecycle, selectors, services
-from streaming import follow
+from streaming import follow, notify
+from streaming import selectors as log_selectors
 
 
 class RunListener:
@@ -74,6 +75,28 @@ async def wait_for_run(*, run_id):
         await listener.close()
     result = await db(selectors.run_output)(run_id=run_id)
     return result if result else (None, None)
+
+
+async def run_events(*, run_id):
+    """Yield the run's stored events ``(event, data JSON text)`` from the first one until the run is
+    over; every wake-up on the channel layer (or a heartbeat's time without one) re-reads the DB."""
+    listener = RunListener()
+    await listener.subscribe(notify.run_group(run_id))
+    last = 0
+    try:
+        while True:
+            status = await db(selectors.run_status)(run_id=run_id)  # first: once final, the rows are complete
+            rows = await db(log_selectors.read_run_events)(run_id=run_id, after=last)
+            for row in rows:
+                last = row.seq
+                yield row.event, row.data
+            if len(rows) >= log_selectors.READ_LIMIT:
+                continue
+            if selectors.is_over(status):
+                return
+            await listener.next_message(listener.heartbeat)
+    finally:
+        await listener.close()
 
 
 async def start_run(*, payload, thread_id=None):

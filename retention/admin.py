@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from django.contrib import admin
 
-from retention.models import ThreadTTL
 from agentserver.admin_display import admin_link
+from retention.models import ThreadTTL
 
 
 @admin.register(ThreadTTL)

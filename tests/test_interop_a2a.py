@@ -6,7 +6,16 @@ import httpx
 import pytest
 from a2a.client import ClientConfig, ClientFactory, create_client
 from a2a.helpers.proto_helpers import get_artifact_text, get_data_parts, new_data_part, new_text_message
-from a2a.types.a2a_pb2 import AgentCard, CancelTaskRequest, GetTaskRequest, Message, Role, SendMessageRequest, TaskState
+from a2a.types.a2a_pb2 import (
+    AgentCard,
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    Message,
+    Role,
+    SendMessageRequest,
+    TaskState,
+)
 from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
 
 ECHO = "046b5dc7-2108-582c-9c6c-31d556d138f0"  # the system assistant of graph "echo"
@@ -85,6 +94,19 @@ async def test_message_stream(base_url, version):
     artifacts = [r.artifact_update.artifact for r in responses if r.HasField("artifact_update")]
     assert get_artifact_text(artifacts[0]) == "echo: streamed"
     assert responses[-1].status_update.status.state == COMPLETED
+    progress = [r.status_update.status.message.parts[0].text for r in responses
+                if r.HasField("status_update") and r.status_update.status.message.parts]
+    assert progress == ["echo: streamed"]
+
+
+async def test_stream_on_a_context_announces_only_this_turn(base_url):
+    context_id = str(uuid.uuid4())
+    async with await client_for(base_url) as client:
+        await send(client, text_message("one", context_id))
+        responses = await send(client, text_message("two", context_id))
+    progress = [r.status_update.status.message.parts[0].text for r in responses
+                if r.HasField("status_update") and r.status_update.status.message.parts]
+    assert progress == ["echo: two"]
 
 
 async def test_data_parts_are_the_input_and_failures_are_failed_tasks(base_url, sdk):
@@ -132,3 +154,20 @@ def test_protocol_errors(http):
     rpc["params"]["message"]["contextId"] = "not-a-uuid"
     rpc["params"]["message"]["parts"] = [{"kind": "text", "text": "hi"}]
     assert http.post(f"/a2a/{ECHO}", json=rpc).json()["error"]["code"] == -32602
+
+
+async def test_interrupt_asks_for_input_and_the_next_message_resumes(base_url, sdk):
+    hitl = (await sdk.assistants.search(graph_id="hitl"))[0]["assistant_id"]
+    message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER,
+                      parts=[new_data_part({"question": "ship it?"})])
+    async with await client_for(base_url, hitl, streaming=False) as client:
+        [response] = await send(client, message)
+        task = response.task
+        assert task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        assert get_data_parts(task.status.message.parts) == [{"question": "ship it?"}]
+        [response] = await send(client, text_message("yes", task.context_id))
+        assert response.task.status.state == COMPLETED
+        assert get_data_parts(response.task.artifacts[0].parts)[0] == {
+            "question": "ship it?", "answer": "yes", "done": True}
+        listed = await client.list_tasks(ListTasksRequest(context_id=task.context_id))
+        assert [t.id for t in listed.tasks] == [response.task.id, task.id]

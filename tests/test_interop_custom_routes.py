@@ -1,37 +1,21 @@
 """langgraph.json ``http``: a FastAPI app and a Django URLconf beside the API, the disable_* flags,
 configurable_headers and cors, each on its own live server."""
-import os
-import tempfile
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveServer, _postgres_live_url, free_port, server_env
-
-APPS = ROOT / "tests" / "interop_app"
-
-
-def start_server(config, name):
-    data_dir = Path(tempfile.mkdtemp(prefix=f"agentserver-{name}-"))
-    extra = {"LANGGRAPH_CONFIG": str(APPS / config)}
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        extra["DATABASE_URL"] = _postgres_live_url(f"{database_url}_{name}")
-    server = LiveServer(server_env(data_dir, **extra), free_port(), data_dir / "server.log")
-    return server.start()
+from tests.interop_live import APPS, start_server
 
 
 @pytest.fixture(scope="module")
 def fastapi_server():
-    server = start_server("fastapi.json", "fastapi")
+    server = start_server(APPS / "fastapi.json", "fastapi")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def django_server():
-    server = start_server("django.json", "django")
+    server = start_server(APPS / "django.json", "django")
     yield server
     server.stop()
 
@@ -127,9 +111,17 @@ async def test_plain_asgi_app_gets_what_the_api_does_not_serve(db):
     for path, expected in [("/somewhere/else", b"plain:/somewhere/else"), ("/assistants/search", b"api"),
                            ("/runs/stream", b"api"), ("/ok", b"api")]:
         sent = []
-
-        async def send(message, sent=sent):
-            sent.append(message)
-
-        await router({"type": "http", "method": "POST", "path": path, "headers": []}, None, send)
+        await router({"type": "http", "method": "POST", "path": path, "headers": []}, None, _collector(sent))
         assert sent[-1]["body"] == expected, path
+
+
+def test_an_invalid_http_section_stops_the_server_naming_it():
+    with pytest.raises(RuntimeError, match="unknown option.*disable_everything"):
+        start_server(APPS / "bad_http.json", "badhttp")
+
+
+def _collector(sent):
+    async def send(message):
+        sent.append(message)
+
+    return send

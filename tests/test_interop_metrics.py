@@ -1,4 +1,6 @@
 """GET /metrics against the live server, parsed with prometheus-client's own parser."""
+import time
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -52,8 +54,9 @@ async def test_counters_move_after_runs(sdk, base_url):
         total(before, "lg_api_http_request_duration_seconds_count", route="/threads/{id}/runs/wait") + 2
     assert total(after, "lg_api_http_request_duration_seconds_count", route="/metrics") >= 1
     assert total(after, "lg_api_threads") >= 1
-    for gauge in ("lg_api_num_pending_runs", "lg_api_num_running_runs", "lg_api_queue_depth",
-                  "lg_api_workers_active", "lg_api_active_streams", "lg_api_pending_runs_wait_time_max_seconds"):
+    for gauge in ("lg_api_num_pending_runs", "lg_api_num_running_runs", "lg_api_queue_depth", "lg_api_workers",
+                  "lg_api_workers_max", "lg_api_workers_active", "lg_api_workers_available", "lg_api_executors_busy",
+                  "lg_api_active_streams", "lg_api_pending_runs_wait_time_max_seconds"):
         assert (gauge, ()) in after
 
 
@@ -65,7 +68,7 @@ async def test_running_run_and_open_stream_are_visible(sdk, base_url):
             during = scrape(base_url)
             break
     assert value(during, "lg_api_num_running_runs") >= 1
-    assert value(during, "lg_api_workers_active") >= 1
+    assert value(during, "lg_api_workers_active") >= 1 and value(during, "lg_api_executors_busy") >= 1
     assert value(during, "lg_api_active_streams") >= 1
     assert value(during, "lg_api_runs", graph_id="slow", status="running") >= 1
     await stream.aclose()
@@ -73,8 +76,38 @@ async def test_running_run_and_open_stream_are_visible(sdk, base_url):
 
 def test_json_format_and_bad_format(http):
     body = http.get("/metrics", params={"format": "json"}).json()
-    assert {"n_pending", "n_running", "queue_depth", "workers_active"} <= set(body["queue"])
+    assert {"n_pending", "n_running", "queue_depth", "workers", "workers_max", "workers_active"} <= set(body["queue"])
     assert isinstance(body["events_stored"], int) and "requests" in body["http"]
     response = http.get("/metrics", params={"format": "xml"})
     assert response.status_code == 422 and "format" in response.json()["detail"]
     assert http.post("/metrics").status_code == 405
+
+
+def test_live_executors_are_counted(base_url):
+    """The server's embedded executor beats on start-up (a first beat, then every 10 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        samples = scrape(base_url)
+        if value(samples, "lg_api_workers") >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert value(samples, "lg_api_workers") >= 1
+    assert value(samples, "lg_api_workers_max") >= 32  # WORKER_CONCURRENCY
+    assert value(samples, "lg_api_workers_available") == \
+        value(samples, "lg_api_workers_max") - value(samples, "lg_api_workers_active")
+
+
+def test_multiprocess_mode_sums_process_metrics_from_the_shared_directory(tmp_path):
+    from tests.conftest import GRAPHS_CONFIG
+    from tests.interop_live import start_server
+
+    server = start_server(GRAPHS_CONFIG, "multiproc", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    try:
+        for _ in range(3):
+            assert httpx.post(f"{server.url}/assistants/search", json={}, timeout=30).status_code == 200
+        samples = scrape(server.url)
+    finally:
+        server.stop()
+    assert total(samples, "lg_api_http_request_duration_seconds_count", route="/assistants/search") == 3
+    assert ("lg_api_active_streams", ()) in samples and ("lg_api_num_pending_runs", ()) in samples
+    assert list(tmp_path.glob("*.db"))  # the per-process files prometheus-client's collector reads

@@ -52,3 +52,26 @@ def test_docs_render_the_openapi_document_without_a_cdn(http):
         response = http.get(asset)
         assert response.status_code == 200 and len(response.content) > 100, asset
     assert http.get("/static/drf_spectacular_sidecar/nope.js").status_code == 404
+
+
+def test_openapi_lists_the_interop_endpoints(http):
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {"/metrics", "/docs", "/mcp/", "/a2a/{assistant_id}"} <= set(paths)
+    assert set(paths["/mcp/"]) == {"get", "post", "delete"}
+    assert paths["/metrics"]["get"]["parameters"][0]["name"] == "format"
+
+
+def test_mcp_and_a2a_answer_browsers_too(http):
+    preflight = http.options("/mcp", headers={
+        "origin": STUDIO, "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,mcp-protocol-version",
+        "access-control-request-private-network": "true"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-private-network"] == "true"
+    assert "mcp-protocol-version" in preflight.headers["access-control-allow-headers"]
+    card = http.get("/a2a/echo/.well-known/agent-card.json", headers={"origin": STUDIO})
+    assert card.headers["access-control-allow-origin"] == "*"
+    response = http.post("/mcp", headers={"origin": STUDIO, "accept": "application/json, text/event-stream"},
+                         json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "mcp-session-id" in response.headers["access-control-expose-headers"]
