@@ -49,11 +49,15 @@ INSTALLED_APPS = [
     "threads",
     "runs",
     "streaming",
+    "console",
 ]
 
 MIDDLEWARE = [
     "agentserver.api.middleware.ApiPipelineMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS/JS, the console's charts) under runserver, daphne and uvicorn,
+    # with DEBUG off too. Without `collectstatic` they are found in the apps (WHITENOISE_USE_FINDERS).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -170,6 +174,10 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve from the apps' static folders when `collectstatic` has not been run (it still may be, for
+# production: WhiteNoise then serves STATIC_ROOT with far-future cache headers on hashed names).
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

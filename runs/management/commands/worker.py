@@ -35,15 +35,23 @@ class Command(BaseCommand):
 
         sync_system_assistants()
         persistence.setup()
-        executor = runtime.call(start_executor(concurrency=concurrency, worker_id=worker_id))
+        executor = runtime.call(start_executor(concurrency=concurrency, worker_id=worker_id, kind="worker"))
         self.stdout.write(f"worker {executor.worker_id} ready (concurrency {executor.concurrency})")
         self.stdout.flush()
         stop = threading.Event()
+
+        def on_signal(*_):
+            if stop.is_set():  # the second Ctrl-C/SIGTERM: no more grace, hand the runs back now
+                self.stdout.write("stopping now: unfinished runs go back to the queue")
+                self.stdout.flush()
+                executor.hurry()
+            stop.set()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal)
         while not stop.wait(0.5):
             pass
-        self.stdout.write("shutting down: no new runs claimed")
+        self.stdout.write("shutting down: no new runs claimed (Ctrl-C again to stop at once)")
         self.stdout.flush()
         leftover = runtime.call(executor.shutdown(grace=grace))
         self.stdout.write(f"stopped; handed back {len(leftover)} unfinished run(s)")
