@@ -26,7 +26,7 @@ class Heartbeat:
         self.kind = kind
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started_at = timezone.now()
-        self.serves = kind == WorkerKind.SERVER
+        self.serves = False  # set by on_server_starting: this process serves HTTP
         self.task = None
         self._failed = False
 
@@ -85,20 +85,20 @@ def current():
     return _current
 
 
-async def _ensure(kind, worker_id=None):
+async def _ensure(kind, worker_id=None, *, serves=False):
     global _current
     if _current is None:
         _current = Heartbeat(kind=kind, worker_id=worker_id)
         _current.start()
-    elif kind == WorkerKind.SERVER:
+    if serves:
         _current.serves = True
-        _current.kind = kind
+        _current.kind = WorkerKind.SERVER
     return _current
 
 
 def on_server_starting(sender, **kwargs):
     """Every server process (runserver, daphne, uvicorn) records itself, executor or not."""
-    runtime.call(_ensure(WorkerKind.SERVER), timeout=10)
+    runtime.call(_ensure(WorkerKind.SERVER, serves=True), timeout=10)
 
 
 async def on_executor_started(sender, executor, **kwargs):

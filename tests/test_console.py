@@ -64,7 +64,6 @@ def test_heartbeat_row_says_host_pid_and_running_runs():
 
 def test_an_executor_records_its_row(live_executor):
     from runs.executor import get_executor
-
     from tests.factories import wait_for
 
     executor = get_executor()
