@@ -64,25 +64,29 @@ def run_duration(run):
 
 
 def short_id(value, *, url=None, length=8):
-    """A UUID cut to its first ``length`` characters (the full one in the title), linked to ``url``,
-    with a copy button (``data-copy``; the admin pages' copy script handles it)."""
+    """A UUID cut to its last ``length`` characters (the first ones of a uuid7 are its creation time,
+    the same for runs made together), the full one in the title, linked to ``url``, with a copy
+    button (``data-copy``; ``agentserver/copy.js`` handles it)."""
     if value is None:
         return "-"
     full = str(value)
+    text = "…" + full[-length:]
     if url:
-        shown = format_html('<a class="console-id" href="{}" title="{}">{}</a>', url, full, full[:length])
+        shown = format_html('<a class="console-id" href="{}" title="{}">{}</a>', url, full, text)
     else:
-        shown = format_html('<span class="console-id" title="{}">{}</span>', full, full[:length])
-    return format_html('{}<button type="button" class="console-copy" data-copy="{}" title="copy {}">copy</button>',
-                       shown, full, full)
+        shown = format_html('<span class="console-id" title="{}">{}</span>', full, text)
+    return format_html('<span class="console-idbox">{}<button type="button" class="console-copy" data-copy="{}" '
+                       'title="copy {}">copy</button></span>', shown, full, full)
 
 
-def relative_time(value):
-    """``3 minutes ago`` (the exact time in the title)."""
+def relative_time(value, *, now=None):
+    """``12 s ago``, ``3 minutes ago`` (the exact time in the title)."""
     if value is None:
         return "-"
+    seconds = ((now or timezone.now()) - value).total_seconds()
+    ago = f"{max(0, int(seconds))} s" if seconds < 60 else timesince(value, now=now).split(",")[0]
     return format_html('<time datetime="{}" title="{}">{} ago</time>', value.isoformat(),
-                       value.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] + " UTC", timesince(value).split(",")[0])
+                       value.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] + " UTC", ago)
 
 
 def error_summary(error, width=80):

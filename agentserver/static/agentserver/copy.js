@@ -1,4 +1,4 @@
-// Copy buttons of the admin pages: <button class="console-copy" data-copy="text">.
+// Copy buttons of the admin pages: any <button data-copy="text">.
 (function () {
   "use strict";
   function fallbackCopy(text) {
@@ -13,7 +13,7 @@
     document.body.removeChild(area);
   }
   document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest(".console-copy") : null;
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
     if (!button) return;
     event.preventDefault();
     event.stopPropagation();
