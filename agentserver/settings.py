@@ -34,6 +34,8 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["*"])
 
 INSTALLED_APPS = [
+    # First: its runserver (port, graphs and database checked before Daphne's) wins over Daphne's.
+    "agentserver",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -44,7 +46,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
-    "agentserver",
     "assistants",
     "threads",
     "runs",

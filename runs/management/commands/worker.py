@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agentserver import persistence, runtime
 from agentserver.conf import agent_settings
+from agentserver.db import probe_database
 from agentserver.graphs import GraphConfigError, registry
 
 
@@ -29,7 +30,10 @@ class Command(BaseCommand):
         try:
             registry.graph_ids()
         except GraphConfigError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"cannot load the graphs: {exc}") from exc
+        problem = probe_database()
+        if problem:
+            raise CommandError(problem)
         from assistants.services import sync_system_assistants
         from runs.executor import start_executor
 
