@@ -263,8 +263,24 @@ class RunAdmin(ReadOnlyAdminMixin, JSONFieldsMixin, IdOrTextSearchMixin, admin.M
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page also says how many stream events go with the runs (they are not a
+        foreign key of the run, so Django's collector does not see them)."""
+        from streaming.models import Event
+
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        run_ids = [obj.pk for obj in objs]
+        events = Event.objects.filter(run_id__in=run_ids).count()
+        model_count = {**model_count, "stream events": events}
+        deleted = [*deleted, f"{events} stream event{'s' if events != 1 else ''} of {'this run' if len(run_ids) == 1 else 'these runs'}"]
+        return deleted, model_count, perms_needed, protected
+
     def delete_model(self, request, obj):
+        from streaming.models import Event
+
+        events = Event.objects.filter(run_id=obj.run_id).count()
         services.delete_run(thread_id=obj.thread_id, run_id=obj.run_id)
+        messages.info(request, f"Run {obj.run_id} was deleted with its {events} stream event(s).")
 
     def delete_queryset(self, request, queryset):
         skipped = 0

@@ -5,6 +5,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver import persistence, runtime
+from agentserver.cli import verbosity_logging
 from agentserver.conf import agent_settings
 from agentserver.db import probe_database
 from agentserver.graphs import GraphConfigError, registry
@@ -24,7 +25,11 @@ class Command(BaseCommand):
                             help=f"seconds to let runs finish on shutdown (default {agent_settings.SHUTDOWN_GRACE_SECONDS})")
         parser.add_argument("--worker-id", default=None, help="name shown on claimed runs (default host:pid:random)")
 
-    def handle(self, *args, concurrency=None, grace=None, worker_id=None, **options):
+    def handle(self, *args, **options):
+        with verbosity_logging(options["verbosity"]):
+            self._handle(**options)
+
+    def _handle(self, *, concurrency=None, grace=None, worker_id=None, **options):
         if concurrency is not None and concurrency < 1:
             raise CommandError("--concurrency must be at least 1")
         try:
