@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Copy the console's JavaScript libraries out of their npm packages into console/static/console/vendor/
+# Copy the console's JavaScript libraries out of their npm packages into agentserver/static/agentserver/vendor/
 # (they are committed: the server needs no npm and no CDN). Re-run after changing a version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHARTJS=4.5.1
 MERMAID=11.12.2
-DEST=console/static/console/vendor
+DEST=agentserver/static/agentserver/vendor
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 (cd "$WORK" && npm pack --silent "chart.js@$CHARTJS" "mermaid@$MERMAID" >/dev/null)

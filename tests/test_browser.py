@@ -161,3 +161,19 @@ def test_the_dashboard_draws_its_charts_from_real_runs(page, agent_server):
 def test_unknown_run_page_is_not_an_error(page, agent_server):
     page.goto(f"{agent_server.url}/admin/runs/run/{uuid.uuid4()}/change/")
     assert page.url.endswith("/admin/")
+
+
+def test_thread_transcript_and_assistant_graph_pages(page, agent_server):
+    url = agent_server.url
+    thread, run_id = start_run(url, "echo", {"input": {"messages": [{"type": "human", "content": "hello there"}]}},
+                               wait_running=False)
+    httpx.get(f"{url}/threads/{thread}/runs/{run_id}/join", timeout=30)
+    page.goto(f"{url}/admin/threads/thread/{thread}/change/")
+    assert "hello there" in page.text_content(".chat-transcript")
+    shot(page, "thread")
+    assistant = httpx.post(f"{url}/assistants/search", json={"graph_id": "steps"}, timeout=10).json()[0]
+    page.goto(f"{url}/admin/assistants/assistant/{assistant['assistant_id']}/change/")
+    page.wait_for_selector("body[data-graph-drawn]")
+    assert page.get_attribute("body", "data-graph-drawn") == "1"
+    assert page.locator("pre.mermaid svg").count() == 1
+    shot(page, "assistant")

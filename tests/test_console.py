@@ -17,7 +17,7 @@ def test_admin_css_is_served_by_daphne_with_debug_off(agent_server):
     response = httpx.get(f"{agent_server.url}/static/admin/css/base.css", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
-    for asset in ("console/console.css", "console/vendor/chart.umd.min.js", "console/vendor/mermaid.min.js"):
+    for asset in ("console/console.css", "agentserver/vendor/chart.umd.min.js", "agentserver/vendor/mermaid.min.js"):
         assert httpx.get(f"{agent_server.url}/static/{asset}", timeout=10).status_code == 200, asset
 
 
@@ -108,3 +108,40 @@ def test_percentile():
     assert dashboard.percentile([1.0], 0.95) == 1.0
     values = [float(i) for i in range(1, 101)]
     assert dashboard.percentile(values, 0.5) == 50.0 and dashboard.percentile(values, 0.95) == 95.0
+
+
+def test_values_diff_shows_what_a_step_changed():
+    from runs.admin_threads import values_diff
+
+    assert values_diff({"a": 1, "m": [1]}, {"a": 1, "m": [1, 2], "b": 3}) == {"b": {"+": 3}, "m": {"appended": [2]}}
+    assert values_diff({"a": 1}, {"a": 2}) == {"a": {"-": 1, "+": 2}}
+    assert values_diff({"a": 1}, {}) == {"a": {"-": 1}}
+    assert values_diff({"a": 1}, {"a": 1}) == {}
+
+
+def test_thread_page_shows_a_transcript_and_the_checkpoint_history(admin_client, live_executor):
+    from runs.models import Run
+    from runs.services import create_run
+    from tests.factories import wait_for
+
+    run = create_run(payload={"assistant_id": "echo", "if_not_exists": "create",
+                              "input": {"messages": [{"type": "human", "content": "hello <there>"}]}},
+                     thread_id=__import__("uuid").uuid4())
+    wait_for(lambda: Run.objects.get(pk=run.pk).status == RunStatus.SUCCESS, what="the run to finish")
+    html = admin_client.get(f"/admin/threads/thread/{run.thread_id}/change/").content.decode()
+    assert 'class="chat-transcript"' in html and "hello &lt;there&gt;" in html
+    assert 'class="chat-msg chat-user"' in html and 'class="chat-msg chat-assistant"' in html
+    assert 'class="checkpoint-history"' in html and "appended" in html
+
+
+@pytest.mark.django_db
+def test_assistant_page_draws_the_graph_with_mermaid_and_links_its_runs(admin_client):
+    from assistants.models import Assistant
+    from assistants.services import sync_system_assistants
+
+    sync_system_assistants()
+    assistant = Assistant.objects.get(graph_id="steps", metadata__created_by="system")
+    html = admin_client.get(f"/admin/assistants/assistant/{assistant.pk}/change/").content.decode()
+    assert 'class="mermaid assistant-graph"' in html and "graph TD" in html
+    assert "agentserver/vendor/mermaid.min.js" in html
+    assert f"/admin/runs/run/?q={assistant.pk}" in html
