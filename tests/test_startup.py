@@ -113,3 +113,33 @@ def test_missing_tables_are_told_apart_from_an_outage():
     assert "manage.py migrate" in unavailable_detail(OperationalError("no such table: runs_run"))
     assert "manage.py migrate" in unavailable_detail(ProgrammingError('relation "runs_run" does not exist'))
     assert unavailable_detail(OperationalError("connection refused")).startswith("Database unavailable")
+
+
+def test_with_redis_down_the_api_keeps_working_as_the_readme_says(tmp_path):
+    """README, scaled mode: /ok answers 500 naming redis; runs are created, executed and streamed."""
+    env = env_for(tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    assert manage(env, "migrate", "-v", "0").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-p", str(port), "agentserver.asgi:application"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                ok = httpx.get(f"{base}/ok", timeout=5)
+                break
+            except httpx.HTTPError:
+                assert time.time() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        assert ok.status_code == 500 and ok.json()["services"]["redis"]["ok"] is False
+        assert "redis" in ok.json()["detail"]
+        thread = httpx.post(f"{base}/threads", json={}, timeout=10).json()["thread_id"]
+        body = {"assistant_id": "echo", "input": {"messages": [{"type": "human", "content": "hi"}]}}
+        waited = httpx.post(f"{base}/threads/{thread}/runs/wait", json=body, timeout=30)
+        assert waited.status_code == 200 and waited.json()["messages"][-1]["content"] == "echo: hi"
+        streamed = httpx.post(f"{base}/threads/{thread}/runs/stream", json=body, timeout=30)
+        assert streamed.status_code == 200 and "event: values" in streamed.text
+    finally:
+        proc.terminate()
+        proc.wait(10)
