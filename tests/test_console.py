@@ -1,5 +1,6 @@
 """The operator console: static files with DEBUG off, worker heartbeats, /ok's worker note, the
 dashboard's numbers."""
+import re
 from datetime import timedelta
 
 import httpx
@@ -145,3 +146,34 @@ def test_assistant_page_draws_the_graph_with_mermaid_and_links_its_runs(admin_cl
     assert 'class="mermaid assistant-graph"' in html and "graph TD" in html
     assert "agentserver/vendor/mermaid.min.js" in html
     assert f"/admin/runs/run/?q={assistant.pk}" in html
+
+
+@pytest.mark.django_db
+def test_rerun_from_the_admin_makes_a_new_run_with_the_same_input(admin_client):
+    import shlex
+
+    from django.urls import reverse
+
+    from assistants.services import sync_system_assistants
+    from runs.models import Run
+
+    sync_system_assistants()
+    from assistants.models import Assistant
+
+    assistant = Assistant.objects.get(graph_id="steps", metadata__created_by="system")
+    old = make_run(graph_id="steps", metadata={"who": "ops"},
+                   kwargs={"input": {"x": 1}, "config": {"tags": ["a"]}, "context": {}, "stream_mode": ["updates"]})
+    Run.objects.filter(pk=old.pk).update(assistant_id=assistant.pk)
+    html = admin_client.get(reverse("admin:runs_run_change", args=[old.pk])).content.decode()
+    assert "Copy as manage.py run" in html
+    command = re.search(r'data-copy="(python manage.py run [^"]+)"', html).group(1)
+    args = shlex.split(command.replace("&quot;", '"').replace("&#x27;", "'"))
+    assert args[:5] == ["python", "manage.py", "run", "--graph", "steps"]
+    assert args[args.index("--input") + 1] == '{"x":1}' and args[args.index("--thread") + 1] == str(old.thread_id)
+    assert "--stream-mode" in args and args[args.index("--stream-mode") + 1] == "updates"
+    response = admin_client.post(reverse("admin:runs_run_rerun", args=[old.pk]), follow=True)
+    new = Run.objects.exclude(pk=old.pk).get()
+    assert new.thread_id == old.thread_id and new.kwargs["input"] == {"x": 1}
+    assert new.kwargs["config"].get("tags") == ["a"] and new.metadata == {"who": "ops"}
+    assert any(f"new run {new.pk}" in str(m) for m in response.context["messages"])
+    assert admin_client.get(reverse("admin:runs_run_rerun", args=[old.pk])).status_code == 405
