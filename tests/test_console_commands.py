@@ -56,12 +56,16 @@ def test_a_second_ctrl_c_stops_the_worker_at_once(tmp_path):
     assert manage(env, "migrate", "-v", "0").returncode == 0
     worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--grace", "60"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_line(worker, "ready")  # (its checkpointer tables exist before the second process opens them)
     runner = subprocess.Popen([sys.executable, "manage.py", "run", "--graph", "slow", "--stream-mode", "custom",
                                "--input", '{"n": 600, "delay": 0.05}'], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_line(worker, "ready")
-        _wait_line(runner, "custom")  # the worker executes the run
+        try:
+            _wait_line(runner, "custom")  # the worker executes the run
+        except AssertionError:
+            runner.kill()
+            raise AssertionError(f"manage.py run: {runner.communicate(timeout=10)[1][-2000:]}") from None
         worker.send_signal(signal.SIGINT)
         _wait_line(worker, "shutting down")
         time.sleep(0.5)
