@@ -143,3 +143,27 @@ def test_with_redis_down_the_api_keeps_working_as_the_readme_says(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("server", ["runserver", "uvicorn"])
+def test_static_files_are_served_with_debug_off(tmp_path, server):
+    """WhiteNoise serves the admin's CSS under runserver and uvicorn too (daphne: test_console.py)."""
+    env = env_for(tmp_path, DEBUG="0")
+    assert manage(env, "migrate", "-v", "0").returncode == 0
+    port = free_port()
+    command = ([sys.executable, "manage.py", "runserver", "--noreload", str(port)] if server == "runserver" else
+               [sys.executable, "-m", "uvicorn", "agentserver.asgi:application", "--port", str(port)])
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5)
+                break
+            except httpx.HTTPError:
+                assert time.time() < deadline and proc.poll() is None, f"{server} did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+    finally:
+        proc.terminate()
+        proc.wait(10)
