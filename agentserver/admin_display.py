@@ -3,9 +3,10 @@ import json
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
-from agentserver.cli import fmt_duration
 from agentserver.ids import parse_uuid
 
 # Larger JSON documents are cut in the admin (the full value stays available through the API).
@@ -49,8 +50,55 @@ def admin_link(model_label, pk, text=None):
     return format_html('<a href="{}">{}</a>', url, text or pk)
 
 
+def seconds_ms(started, ended, *, now=None):
+    """``12.345 s``: a duration in seconds with milliseconds (``ended`` None: until now)."""
+    if started is None:
+        return "-"
+    return f"{((ended or now or timezone.now()) - started).total_seconds():.3f} s"
+
+
 def run_duration(run):
-    return fmt_duration(run.started_at, run.ended_at)
+    """In seconds with milliseconds; a run still going shows its time so far (``fmt_duration``'s
+    ``3m04s`` stays in the terminal commands)."""
+    return seconds_ms(run.started_at, run.ended_at)
+
+
+def short_id(value, *, url=None, length=8):
+    """A UUID cut to its last ``length`` characters (the first ones of a uuid7 are its creation time,
+    the same for runs made together), the full one in the title, linked to ``url``, with a copy
+    button (``data-copy``; ``agentserver/copy.js`` handles it)."""
+    if value is None:
+        return "-"
+    full = str(value)
+    text = "…" + full[-length:]
+    if url:
+        shown = format_html('<a class="console-id" href="{}" title="{}">{}</a>', url, full, text)
+    else:
+        shown = format_html('<span class="console-id" title="{}">{}</span>', full, text)
+    return format_html('<span class="console-idbox">{}<button type="button" class="console-copy" data-copy="{}" '
+                       'title="copy {}">copy</button></span>', shown, full, full)
+
+
+def relative_time(value, *, now=None):
+    """``12 s ago``, ``3 minutes ago`` (the exact time in the title)."""
+    if value is None:
+        return "-"
+    seconds = ((now or timezone.now()) - value).total_seconds()
+    ago = f"{max(0, int(seconds))} s" if seconds < 60 else timesince(value, now=now).split(",")[0]
+    return format_html('<time datetime="{}" title="{}">{} ago</time>', value.isoformat(),
+                       value.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] + " UTC", ago)
+
+
+def error_summary(error, width=80):
+    """``ValueError: boom`` on one line from a run's error document."""
+    if not error:
+        return ""
+    if isinstance(error, dict):
+        text = ": ".join(str(part) for part in (error.get("error"), error.get("message")) if part)
+    else:
+        text = str(error)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def json_display(attr, description=None):

@@ -3,7 +3,9 @@
 Long-lived responses (SSE streams, /wait and /join) are Channels consumers; everything else is the
 Django/DRF application.
 """
+import logging
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentserver.settings")
 
@@ -14,14 +16,24 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from agentserver.checks import enforce  # noqa: E402
-from agentserver.graphs import registry  # noqa: E402
+from agentserver.db import probe_database  # noqa: E402
+from agentserver.graphs import GraphConfigError, registry  # noqa: E402
 from agentserver.lifespan import LifespanApp  # noqa: E402
 from agentserver.routing import http_router  # noqa: E402
 
 # Bad options stop the server here, each named (daphne and uvicorn run no system checks).
 enforce()
-# Load langgraph.json now: a graph that cannot be loaded stops the server at start-up, naming it.
-registry.graph_ids()
+# Load langgraph.json now: a graph that cannot be loaded stops the server at start-up, with one line
+# naming the graph, its file and the exception before the traceback.
+try:
+    registry.graph_ids()
+except GraphConfigError as exc:
+    print(f"agentserver: cannot start: {exc}", file=sys.stderr, flush=True)
+    raise
+# An unreachable database: one line now (requests answer 503 until it answers), not a pool timeout later.
+_problem = probe_database()
+if _problem:
+    logging.getLogger("agentserver").error("%s; API requests answer 503 until it is back", _problem)
 
 
 def wrap_http(app):

@@ -3,7 +3,9 @@
 Parsing helpers raise ``CommandError`` with a message naming the bad option, so every command
 answers a bad argument the same way (a clear message, exit status 1).
 """
+import contextlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -164,3 +166,31 @@ class Progress:
         elif elapsed - self._last >= self.every:
             self.stream.write(text, plain)
             self._last = elapsed
+
+
+# agentserver's own loggers (``-v 2`` shows their debug messages).
+APP_LOGGERS = ("agentserver", "assistants", "threads", "runs", "streaming", "console")
+
+
+@contextlib.contextmanager
+def verbosity_logging(verbosity):
+    """``manage.py <command> -v N`` on the loggers, for the command's duration: 0 errors only, 1 the
+    configured ``LOG_LEVEL`` (default INFO), 2 agentserver's own loggers at DEBUG, 3 every logger at
+    DEBUG."""
+    names = ("", *APP_LOGGERS)
+    saved = {name: logging.getLogger(name).level for name in names}
+    if verbosity <= 0:
+        logging.getLogger().setLevel(logging.ERROR)
+        for name in APP_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+    else:
+        if verbosity >= 2:
+            for name in APP_LOGGERS:
+                logging.getLogger(name).setLevel(logging.DEBUG)
+        if verbosity >= 3:
+            logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

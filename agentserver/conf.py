@@ -55,8 +55,9 @@ DEFAULTS = {
     # Seconds between thread-TTL sweeps when langgraph.json's checkpointer.ttl.sweep_interval_minutes
     # is not set.
     "SWEEP_SECONDS": 300.0,
-    # Seconds between an executor's heartbeats (interop: /metrics counts live workers); 0: off.
-    "EXECUTOR_HEARTBEAT_SECONDS": 10.0,
+    # Seconds between the heartbeats of each process (console.Worker rows: the admin's workers page,
+    # /ok's worker note, /metrics' lg_api_workers*); a row older than three heartbeats is not live.
+    "EXECUTOR_HEARTBEAT_SECONDS": 5.0,
 }
 
 

@@ -35,3 +35,33 @@ def _guarded(fn):
 
 def db(fn):
     return sync_to_async(_guarded(fn), thread_sensitive=False)
+
+
+def describe_database(settings_dict=None):
+    """``postgresql://user@host:5432/name`` or the SQLite file: where the server looks (no password)."""
+    s = settings_dict or connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:{s['NAME']}"
+    return f"{s['ENGINE'].rsplit('.', 1)[-1]}://{s.get('USER') or ''}@{s.get('HOST') or 'localhost'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def probe_database(timeout=3):
+    """None if the database answers within ``timeout`` seconds, else one line saying why not.
+
+    A direct connection (not Django's pool, whose connection attempts wait up to 30 s)."""
+    s = connection.settings_dict
+    try:
+        if s["ENGINE"].endswith("postgresql"):
+            import psycopg
+
+            params = {"dbname": s["NAME"], "user": s.get("USER") or None, "password": s.get("PASSWORD") or None,
+                      "host": s.get("HOST") or None, "port": s.get("PORT") or None}
+            with psycopg.connect(**{k: v for k, v in params.items() if v}, connect_timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure: say it in one line
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"database unreachable ({describe_database(s)}): {reason}"
+    return None

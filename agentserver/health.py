@@ -18,6 +18,25 @@ def _check_redis():
         client.close()
 
 
+# Extra information for GET /ok from the apps above (``register_note(name, fn)``): ``fn()`` returns a
+# JSON-able dict; one that fails is reported as such and never fails /ok.
+_notes = {}
+
+
+def register_note(name, fn):
+    _notes[name] = fn
+
+
+def notes():
+    result = {}
+    for name, fn in _notes.items():
+        try:
+            result[name] = fn()
+        except Exception as exc:  # noqa: BLE001
+            result[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return result
+
+
 def check_services():
     checks = {"database": _check_database}
     if settings.REDIS_URL:

@@ -30,6 +30,27 @@ def start_server_process():
         logger.info("agentserver ready (executor: %s)", agent_settings.EXECUTOR)
 
 
+_warned = set()
+
+
+async def _answer_unavailable(exc, send):
+    """Answer a request that arrived while the process cannot start because of its database."""
+    from agentserver import serde
+    from agentserver.api.exceptions import unavailable_detail
+
+    detail = unavailable_detail(exc)
+    if detail is None:
+        return False
+    if detail not in _warned:  # one line per distinct reason, not one traceback per request
+        _warned.add(detail)
+        logger.error("cannot start serving: %s", detail)
+    body = serde.dumps({"ok": False, "detail": detail})
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+    return True
+
+
 class LifespanApp:
     def __init__(self, app):
         self.app = app
@@ -40,7 +61,14 @@ class LifespanApp:
         if not _started.is_set():
             from asgiref.sync import sync_to_async
 
-            await sync_to_async(start_server_process, thread_sensitive=False)()
+            try:
+                await sync_to_async(start_server_process, thread_sensitive=False)()
+            except Exception as exc:
+                # The database is down or not migrated: a JSON 503 saying so (the next request tries
+                # again), not an HTML 500.
+                if scope["type"] != "http" or not await _answer_unavailable(exc, send):
+                    raise
+                return
         return await self.app(scope, receive, send)
 
     async def _lifespan(self, receive, send):

@@ -34,6 +34,8 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["*"])
 
 INSTALLED_APPS = [
+    # First: its runserver (port, graphs and database checked before Daphne's) wins over Daphne's.
+    "agentserver",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,7 +47,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "agentserver",
     "assistants",
     "threads",
     "runs",
@@ -54,11 +55,15 @@ INSTALLED_APPS = [
     "crons",
     "retention",
     "interop",
+    "console",
 ]
 
 MIDDLEWARE = [
     "agentserver.api.middleware.ApiPipelineMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS/JS, the console's charts) under runserver, daphne and uvicorn,
+    # with DEBUG off too. Without `collectstatic` they are found in the apps (WHITENOISE_USE_FINDERS).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -181,6 +186,10 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve from the apps' static folders when `collectstatic` has not been run (it still may be, for
+# production: WhiteNoise then serves STATIC_ROOT with far-future cache headers on hashed names).
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

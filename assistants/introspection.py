@@ -65,6 +65,11 @@ def get_graph_drawing(*, assistant, xray=False):
     return _inspect(assistant=assistant, work=lambda graph: _drawing(graph, xray))
 
 
+def get_graph_mermaid(*, assistant, xray=False):
+    """LangGraph's Mermaid text of the assistant's graph (``graph.get_graph(xray=...).draw_mermaid()``)."""
+    return _inspect(assistant=assistant, work=lambda graph: graph.get_graph(xray=xray).draw_mermaid())
+
+
 def _describable(annotation):
     try:
         TypeAdapter(annotation).json_schema()

@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class InteropConfig(AppConfig):
     name = "interop"
     verbose_name = "Interop (metrics, MCP, A2A, custom routes)"
-
-    def ready(self):
-        from interop.executors import start_heartbeat
-
-        start_heartbeat()

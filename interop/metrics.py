@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from rest_framework.views import APIView
 
 from agentserver.api.exceptions import unavailable_detail
-from interop.executors import live_executors
+from console.selectors import live_executors
 from runs.models import FINISHED_STATUSES, Run, RunStatus
 from streaming.models import Event
 from threads.models import Thread

@@ -1,6 +1,7 @@
 """Execute one claimed run: stream the graph, store every frame, record the outcome."""
 import asyncio
 import logging
+import traceback
 
 import langgraph.version
 from langgraph.types import Command, Send
@@ -18,6 +19,7 @@ from streaming.writer import EventWriter
 logger = logging.getLogger(__name__)
 LANGGRAPH_VERSION = getattr(langgraph.version, "__version__", "")
 SHUTDOWN = "shutdown"  # Control.cancel_action of a run its executor hands back (never stored)
+TRACEBACK_CHARS = 20_000
 
 
 def build_config(run):
@@ -185,8 +187,11 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
         outcome.cancel_action = control.cancel_action or CancelAction.INTERRUPT
     except Exception as exc:  # noqa: BLE001 - a node's failure is the run's outcome
         outcome.status = RunStatus.ERROR
-        outcome.error = {"error": type(exc).__name__, "message": str(exc)}
-        writer.emit("error", outcome.error)
+        error = {"error": type(exc).__name__, "message": str(exc)}
+        writer.emit("error", error)
+        # The stored error (the admin's, `manage.py runs show`) also keeps the traceback; the stream's
+        # error event stays the API's {"error", "message"}.
+        outcome.error = {**error, "traceback": "".join(traceback.format_exception(exc))[-TRACEBACK_CHARS:]}
     await writer.aclose()
     outcome.last_seq = writer.next_seq - 1 if writer.error is None else None
     if outcome.cancel_action != SHUTDOWN:

@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from agentserver import persistence
 from agentserver.conf import agent_settings
 from agentserver.db import db
-from runs import execution, lifecycle, wakeups, webhooks
+from runs import execution, lifecycle, signals, wakeups, webhooks
 from runs.claimed import ClaimedRun
 from runs.models import CancelAction, RunStatus
 from streaming import notify
@@ -41,9 +41,11 @@ class Control:
 
 
 class Executor:
-    def __init__(self, *, concurrency=None, worker_id=None, only_run_ids=None):
+    def __init__(self, *, concurrency=None, worker_id=None, only_run_ids=None, kind="server"):
         # only_run_ids: a short-lived executor (manage.py run) that must not take other runs.
         self.only_run_ids = set(only_run_ids) if only_run_ids else None
+        self.kind = kind  # "server" (embedded in a server process) or "worker" (manage.py worker)
+        self._hurry = False
         self.concurrency = concurrency or agent_settings.WORKER_CONCURRENCY
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.running = {}
@@ -83,6 +85,7 @@ class Executor:
         self._tasks = [loop.create_task(coro) for coro in (self._listen(layer), self._claim_loop(), self._lease_loop())]
         self.wake()
         logger.info("executor %s started (concurrency %s)", self.worker_id, self.concurrency)
+        await signals.executor_started.asend(sender=Executor, executor=self)
 
     async def _listen(self, layer):
         while True:
@@ -180,7 +183,7 @@ class Executor:
         self._stopping = True
         grace = agent_settings.SHUTDOWN_GRACE_SECONDS if grace is None else grace
         deadline = asyncio.get_running_loop().time() + grace
-        while self.running and asyncio.get_running_loop().time() < deadline:
+        while self.running and asyncio.get_running_loop().time() < deadline and not self._hurry:
             await asyncio.sleep(0.1)
         leftover = list(self.running)
         for run_id in leftover:
@@ -192,7 +195,12 @@ class Executor:
             await wakeups.aworkers({"type": "run.wakeup"})
         for task in self._tasks:
             task.cancel()
+        await signals.executor_stopped.asend(sender=Executor, executor=self)
         return leftover
+
+    def hurry(self):
+        """End the shutdown's grace period now (a second Ctrl-C): running runs are handed back."""
+        self._hurry = True
 
 
 _executor = None

@@ -151,11 +151,13 @@ def finish_run(*, run_id: UUID, thread_id: UUID, status: RunStatus, error: dict 
     the thread's log. False (and nothing written) when the run was no longer running."""
     if status == RunStatus.INTERRUPTED:
         error = USER_INTERRUPT
+    # The run row keeps the traceback (for operators); /wait, /join and the thread get the API's error.
+    public = {k: v for k, v in error.items() if k != "traceback"} if isinstance(error, dict) else error
     with transaction.atomic():
         if not Run.objects.finish(run_id, status=status, error=error,
-                                  output=run_output(mirror, status=status, error=error)):
+                                  output=run_output(mirror, status=status, error=public)):
             return False
-        fields = mirror_after_run(mirror, run_status=status, error=error, now=timezone.now())
+        fields = mirror_after_run(mirror, run_status=status, error=public, now=timezone.now())
         Thread.objects.release(thread_id, run_id=run_id, **fields)
         _announce_done(run_id=run_id, thread_id=thread_id)
     return True

@@ -13,6 +13,3 @@ from agentserver.settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # No cron scheduler in the pytest process (in-process tests fire crons by hand); live servers have one.
 AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": False}  # noqa: F405
-# No executor heartbeats from the test process itself (they would write into the test database
-# from a thread of their own); the live servers the tests start have them.
-AGENTSERVER = {**AGENTSERVER, "EXECUTOR_HEARTBEAT_SECONDS": 0}  # noqa: F405

@@ -1,6 +1,6 @@
 """The house's layers: every import between apps points down, and there is no import cycle.
 
-    agentserver (ground) <- streaming (the event log) <- assistants <- threads <- runs <- the rest
+    agentserver (ground) <- streaming (the event log) <- assistants <- threads <- runs <- console <- the rest
 
 Imports inside functions count too. ``agentserver``'s composition root (settings, urls, asgi) names
 the apps only as strings (INSTALLED_APPS, ``include()``, CONSUMER_ROUTES)."""
@@ -8,9 +8,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["agentserver", "streaming", "assistants", "threads", "runs"]
-# Apps above runs (each may import any layer below it, and not each other unless listed here).
-UPPER = [name for name in ("store", "crons", "retention", "interop", "metrics", "mcp_server", "a2a_server", "console", "apikeys", "accounts", "apiauth")
+# Bottom to top; the console (worker rows, dashboard) sits under interop, whose /metrics reads it.
+LAYERS = ["agentserver", "streaming", "assistants", "threads", "runs", "console"]
+# Apps above those (each may import any layer below it, and not each other).
+UPPER = [name for name in ("store", "crons", "retention", "interop", "apikeys", "accounts", "apiauth")
          if (ROOT / name / "__init__.py").exists()]
 
 

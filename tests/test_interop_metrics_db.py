@@ -4,8 +4,8 @@ from datetime import timedelta
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from console.models import Worker
 from interop.metrics import prometheus_text, queue_stats
-from interop.models import ExecutorBeat
 from runs.models import Run, RunStatus
 from threads.models import Thread
 
@@ -31,8 +31,10 @@ def test_durations_queue_and_workers(db):
     _run(status=RunStatus.PENDING, available_at=now - timedelta(seconds=30))
     _run(status=RunStatus.PENDING, available_at=now + timedelta(hours=1))  # scheduled: not in the queue
     _run(status=RunStatus.RUNNING, seconds=1, worker_id="w1", lease_expires_at=now + timedelta(seconds=10))
-    ExecutorBeat.objects.create(worker_id="w1", concurrency=8, running=1, started_at=now, seen_at=now)
-    ExecutorBeat.objects.create(worker_id="gone", concurrency=8, started_at=now, seen_at=now - timedelta(hours=2))
+    Worker.objects.create(worker_id="w1", kind="worker", host="h", pid=1, executes=True, concurrency=8, running=1,
+                          started_at=now, last_seen=now)
+    Worker.objects.create(worker_id="gone", kind="worker", host="h", pid=2, executes=True, concurrency=8,
+                          started_at=now, last_seen=now - timedelta(hours=2))
 
     samples = _samples()
     ok = (("graph_id", "steps"), ("status", "success"))
@@ -53,10 +55,3 @@ def test_empty_database(db):
     stats = queue_stats()
     assert stats["n_pending"] == stats["workers"] == stats["workers_max"] == 0
     assert stats["pending_wait_max_seconds"] == 0.0
-
-
-def test_workers_in_the_admin(admin_client, db):
-    now = timezone.now()
-    ExecutorBeat.objects.create(worker_id="host:1:abc", concurrency=4, started_at=now, seen_at=now)
-    page = admin_client.get("/admin/interop/executorbeat/")
-    assert page.status_code == 200 and b"host:1:abc" in page.content

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 class StreamConsumer(AsyncConsumer):
+    # Responses of this process still open (the operator console's "active streams").
+    open_count = 0
+
     async def __call__(self, scope, receive, send):
         self.scope = scope
         self.base_send = send
@@ -46,9 +49,11 @@ class StreamConsumer(AsyncConsumer):
         if not await self._admit():
             return
         dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
+        StreamConsumer.open_count += 1
         try:
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            StreamConsumer.open_count -= 1
             await self._cleanup(dispatcher)
 
     async def _admit(self):

@@ -57,10 +57,28 @@ def flatten_errors(detail, prefix=""):
     return f"{prefix}: {detail}" if prefix else str(detail)
 
 
+MIGRATE_DETAIL = "The database is not migrated: run `python manage.py migrate`"
+
+
+def missing_tables(exc):
+    """Whether ``exc`` says a table is missing (a database without its migrations applied)."""
+    from django.db import OperationalError, ProgrammingError
+
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return False
+    text = str(exc)
+    if "no such table" in text:  # SQLite
+        return True
+    cause = exc.__cause__
+    return type(cause).__name__ == "UndefinedTable" or ('relation "' in text and "does not exist" in text)
+
+
 def unavailable_detail(exc):
     """A 503 detail for a backing service that is down, or None when ``exc`` is something else."""
     from django.db import InterfaceError, OperationalError
 
+    if missing_tables(exc):
+        return f"{MIGRATE_DETAIL} ({str(exc).strip().splitlines()[0]})"
     if isinstance(exc, (OperationalError, InterfaceError)):
         return f"Database unavailable, try again shortly: {exc}".strip()
     try:

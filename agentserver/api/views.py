@@ -11,6 +11,8 @@ class OkView(APIView):
         services = health.check_services()
         ok = all(item["ok"] for item in services.values())
         body = {"ok": ok, "services": services}
+        if ok:
+            body.update(health.notes())
         if not ok:
             body["detail"] = "; ".join(f"{name}: {item['error']}" for name, item in services.items() if not item["ok"])
         return Response(body, status=200 if ok else 500)

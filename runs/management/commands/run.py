@@ -2,7 +2,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.api.exceptions import ServiceError, flatten_errors
-from agentserver.cli import Progress, format_event, parse_id, parse_json, plain, terminal_width
+from agentserver.cli import (
+    Progress,
+    format_event,
+    parse_id,
+    parse_json,
+    plain,
+    terminal_width,
+    verbosity_logging,
+)
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
 from agentserver.ids import uuid7
@@ -72,9 +80,15 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=None,
                             help="interrupt the run and fail after this many seconds")
         parser.add_argument("--full", action="store_true", help="print event data untruncated")
-        parser.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+        parser.add_argument("--quiet", action="store_true",
+                            help="print the stream only: no progress, summary or log lines on stderr")
 
     def handle(self, *args, **options):
+        # --quiet: the stream on stdout and nothing else (no progress, summary or log lines)
+        with verbosity_logging(0 if options["quiet"] else options["verbosity"]):
+            self._handle(options)
+
+    def _handle(self, options):
         if options["create_thread"] and options["thread"] is None:
             raise CommandError("--create-thread needs --thread")
         if options["timeout"] is not None and options["timeout"] <= 0:
