@@ -105,6 +105,19 @@ class RunsRequestHandler(RequestHandler):
 
     async def on_message_send_stream(self, params, context):
         run = await self._start(params, context)
+        async for event in self._follow(run):
+            yield event
+
+    async def on_subscribe_to_task(self, params, context):
+        """tasks/resubscribe: the task's updates, replayed from its start (a finished task: up to its
+        final state)."""
+        run = await db(_run)(assistant=context.state["assistant"], run_id=params.id)
+        async for event in self._follow(run):
+            yield event
+
+    async def _follow(self, run):
+        """The task, a working update, one per new AI message as the run stores its values, then the
+        artifact and the final status."""
         ids = {"task_id": str(run.run_id), "context_id": str(run.thread_id)}
         yield _task(run)
         yield TaskStatusUpdateEvent(status=TaskStatus(state=TaskState.TASK_STATE_WORKING), **ids)
@@ -115,7 +128,7 @@ class RunsRequestHandler(RequestHandler):
             found = a2a_tasks.ai_messages(orjson.loads(data))
             if seen is None:
                 seen = {key for key, _ in found}
-            for key, text in found:  # each new AI message, as it comes
+            for key, text in found:
                 if key not in seen:
                     seen.add(key)
                     message = a2a_tasks.working_message(text=text, **ids)
@@ -152,10 +165,6 @@ class RunsRequestHandler(RequestHandler):
 
         tasks, total, size = await db(page)()
         return ListTasksResponse(tasks=tasks, total_size=total, page_size=size)
-
-    async def on_subscribe_to_task(self, params, context):
-        raise UnsupportedOperationError(message="Resubscribing to a task is not supported")
-        yield  # an async generator, as the interface wants
 
     async def on_get_extended_agent_card(self, params, context):
         raise UnsupportedOperationError(message="No extended agent card")

@@ -14,6 +14,7 @@ from a2a.types.a2a_pb2 import (
     Message,
     Role,
     SendMessageRequest,
+    SubscribeToTaskRequest,
     TaskState,
 )
 from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
@@ -171,3 +172,21 @@ async def test_interrupt_asks_for_input_and_the_next_message_resumes(base_url, s
             "question": "ship it?", "answer": "yes", "done": True}
         listed = await client.list_tasks(ListTasksRequest(context_id=task.context_id))
         assert [t.id for t in listed.tasks] == [response.task.id, task.id]
+
+
+@pytest.mark.parametrize("version", ["1.0", "0.3"])
+async def test_resubscribe_to_a_running_and_to_a_finished_task(base_url, sdk, version):
+    slow = (await sdk.assistants.search(graph_id="slow"))[0]["assistant_id"]
+    message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER,
+                      parts=[new_data_part({"n": 20, "delay": 0.05})])
+    async with await client_for(base_url, slow, version=version) as client:
+        stream = client.send_message(SendMessageRequest(message=message))
+        first = await stream.__anext__()
+        task_id = first.task.id
+        await stream.aclose()
+        resubscribed = [r async for r in client.subscribe(SubscribeToTaskRequest(id=task_id))]
+        assert resubscribed[-1].status_update.status.state == COMPLETED
+        again = [r async for r in client.subscribe(SubscribeToTaskRequest(id=task_id))]
+        assert again[-1].status_update.status.state == COMPLETED
+        artifact = next(r.artifact_update.artifact for r in again if r.HasField("artifact_update"))
+        assert get_data_parts(artifact.parts)[0]["ticks"][:20] == list(range(20))
