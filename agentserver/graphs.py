@@ -231,4 +231,14 @@ async def _resolve(spec, config, runtime=None):
         yield _as_pregel(value, spec.graph_id)
 
 
+async def build_sample(spec, *, access_context="assistants.read"):
+    """Call ``spec``'s factory as the server would (a config naming the graph and its system
+    assistant) and return the graph it builds; raises what the factory raises."""
+    from agentserver.ids import system_assistant_id
+
+    config = {"configurable": {"graph_id": spec.graph_id, "assistant_id": str(system_assistant_id(spec.graph_id))}}
+    async with _resolve(spec, config, server_runtime(access_context=access_context)) as graph:
+        return graph
+
+
 registry = GraphRegistry()

@@ -97,7 +97,7 @@ def test_create_rejects_bad_types_with_422_naming_the_field(api, body, field):
     response = api.post("/assistants", body, format="json")
     assert response.status_code == 422, response.content
     assert detail(response).startswith(f"{field}: ")
-    assert Assistant.objects.count() == 9  # only the system assistants
+    assert Assistant.objects.count() == 14  # only the system assistants
 
 
 def test_create_rejects_a_non_uuid_assistant_id(api):
