@@ -147,7 +147,10 @@ def run_output(mirror: dict, *, status: RunStatus, error: dict | None):
         return {"__error__": error}
     values = mirror["values"]
     if status != RunStatus.INTERRUPTED and mirror["status"] == ThreadStatus.INTERRUPTED and mirror["interrupts"]:
-        return {**(values or {}), "__interrupt__": [i for items in mirror["interrupts"].values() for i in items]}
+        # the stream's shape of an interrupt (the state's, plus response_schema)
+        interrupts = [{"value": i.get("value"), "id": i.get("id"), "response_schema": i.get("response_schema")}
+                      for items in mirror["interrupts"].values() for i in items]
+        return {**(values or {}), "__interrupt__": interrupts}
     return values
 
 

@@ -132,6 +132,21 @@ class RunCreateSerializer(serializers.Serializer):
         return value
 
 
+# The run's ``kwargs`` as the reference shows them (the others stay internal: after_seconds, ...).
+PUBLIC_KWARGS = ("input", "command", "config", "context", "stream_mode", "interrupt_before", "interrupt_after",
+                 "webhook", "feedback_keys", "temporary", "subgraphs", "resumable", "checkpoint_during",
+                 "durability")
+
+
+def public_kwargs(kwargs):
+    shown = {key: kwargs.get(key) for key in PUBLIC_KWARGS}
+    if shown["checkpoint_during"] is None:
+        shown["checkpoint_during"] = kwargs.get("durability") != "exit"
+    for key in ("temporary", "subgraphs", "resumable"):
+        shown[key] = bool(shown[key])
+    return shown
+
+
 class RunSerializer(serializers.Serializer):
     """The run object, in the reference's field order."""
 
@@ -147,5 +162,7 @@ class RunSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
+        if isinstance(data.get("kwargs"), dict):
+            data["kwargs"] = public_kwargs(data["kwargs"])
         data["langsmith_session_name"] = None
         return data

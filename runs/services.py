@@ -41,16 +41,18 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
     """Lock and return the run's thread, creating it when asked (or a temporary one)."""
     meta = {"graph_id": graph_id, "assistant_id": str(assistant_id)}
     if thread_id is None:
-        return Thread.objects.create_now(metadata=meta, temporary=True), True
+        return Thread.objects.create_now(metadata=meta, config={"configurable": {}}, temporary=True), True
     thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
     if thread is None:
         if if_not_exists != "create":
             raise NotFound("Thread or assistant not found.")
-        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta)
-    elif thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id):
+        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta, config={"configurable": {}})
+    elif (thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id)
+          or "configurable" not in (thread.config or {})):
         thread.metadata = {**thread.metadata, **meta}
+        thread.config = {"configurable": {}, **(thread.config or {})}  # as the reference shows it after a run
         thread.updated_at = timezone.now()
-        thread.save(update_fields=["metadata", "updated_at"])
+        thread.save(update_fields=["metadata", "config", "updated_at"])
     return thread, False
 
 
@@ -71,7 +73,8 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
         if active and strategy == "reject":
             raise AlreadyExists(REJECT_DETAIL)
         run_id = run_id or uuid7()
-        metadata = {**(payload.get("metadata") or {})}
+        # as on the reference: the assistant's metadata, the thread's (graph_id, assistant_id...), the request's
+        metadata = {**(assistant.metadata or {}), **(thread.metadata or {}), **(payload.get("metadata") or {})}
         run = Run.objects.create(
             run_id=run_id, thread=thread, assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
             metadata=metadata, kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),

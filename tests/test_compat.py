@@ -84,3 +84,73 @@ async def test_events_mode_sends_root_output_once(sdk):
     assert len(parts) == 1 + 11 + 6
     root = parts[0][1]["run_id"]
     assert not [d for e, d in parts if e == "events" and d["event"] == "on_chain_stream" and d["run_id"] == root]
+
+
+# --- metadata, object shapes ------------------------------------------------------------------------
+
+async def test_run_and_checkpoint_metadata_flow_like_the_reference(sdk):
+    assistant = await sdk.assistants.create("steps", metadata={"team": "a", "shared": "assistant"})
+    thread = await sdk.threads.create(metadata={"owner": "bob", "shared": "thread"})
+    tid, aid = thread["thread_id"], assistant["assistant_id"]
+    assert thread["config"] == {}
+    await sdk.runs.wait(tid, aid, input={}, metadata={"req": 1, "shared": "request"})
+    (run,) = await sdk.runs.list(tid)
+    assert run["metadata"] == {"team": "a", "owner": "bob", "graph_id": "steps", "assistant_id": aid,
+                               "req": 1, "shared": "request"}
+    assert set(run["kwargs"]) == {"input", "command", "config", "context", "stream_mode", "interrupt_before",
+                                  "interrupt_after", "webhook", "feedback_keys", "temporary", "subgraphs",
+                                  "resumable", "checkpoint_during", "durability"}
+    assert run["kwargs"]["checkpoint_during"] is True and run["kwargs"]["temporary"] is False
+    assert (await sdk.threads.get(tid))["config"] == {"configurable": {}}
+    history = await sdk.threads.get_history(tid)
+    metadata = history[0]["metadata"]
+    assert metadata["owner"] == "bob" and metadata["thread_id"] == tid and metadata["team"] == "a"
+    assert metadata["shared"] == "request" and metadata["graph_id"] == "steps"
+    for filt in ({"owner": "bob"}, {"thread_id": tid}, {"req": 1}):
+        assert len(await sdk.threads.get_history(tid, metadata=filt)) == len(history) == 5
+    assert await sdk.threads.get_history(tid, metadata={"owner": "alice"}) == []
+
+
+async def test_history_before_as_a_checkpoint_config(sdk):
+    tid, _ = await wait_run(sdk, "steps", input={})
+    history = await sdk.threads.get_history(tid, limit=10)
+    before = await sdk.threads.get_history(tid, before={"configurable": {"checkpoint_id": history[1]["checkpoint_id"]}})
+    assert [s["checkpoint_id"] for s in before] == [s["checkpoint_id"] for s in history[2:]]
+
+
+async def test_wait_interrupt_has_the_stream_shape(sdk):
+    tid, output = await wait_run(sdk, "hitl", input={"question": "ok?"})
+    (interrupt,) = output["__interrupt__"]
+    assert list(interrupt) == ["value", "id", "response_schema"] and interrupt["value"] == {"question": "ok?"}
+    state = await sdk.threads.get_state(tid)
+    assert state["interrupts"] == [{"id": interrupt["id"], "value": {"question": "ok?"}}]
+
+
+async def test_debug_checkpoint_payloads_carry_checkpoint_objects(sdk):
+    thread = await sdk.threads.create()
+    tid = thread["thread_id"]
+    parts = await collect(sdk.runs.stream(tid, "steps", input={}, stream_mode="debug"))
+    checkpoints = [d["payload"] for e, d in parts if e == "debug" and d["type"] == "checkpoint"]
+    assert len(checkpoints) == 5 and checkpoints[0]["parent_checkpoint"] is None
+    first, second = checkpoints[0]["checkpoint"], checkpoints[1]
+    assert first == {"checkpoint_id": first["checkpoint_id"], "thread_id": tid, "checkpoint_ns": ""}
+    assert second["parent_checkpoint"] == first
+    assert second["checkpoint"]["checkpoint_id"] == second["config"]["configurable"]["checkpoint_id"]
+
+
+async def test_thread_stream_accepts_the_sdks_stream_mode(sdk):
+    thread = await sdk.threads.create()
+    tid = thread["thread_id"]
+    received = []
+
+    async def read():
+        async for part in await sdk.threads.join_stream(tid, stream_mode="lifecycle"):
+            received.append((part.event, part.data))
+            if part.event == "metadata" and part.data.get("status") == "run_done":
+                return
+
+    reader = asyncio.create_task(read())
+    await asyncio.sleep(0.3)
+    await sdk.runs.wait(tid, "steps", input={})
+    await asyncio.wait_for(reader, 10)
+    assert [e for e, _ in received] == ["metadata", "metadata"]
