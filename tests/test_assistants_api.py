@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 VERSION_FIELDS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "created_at", "name",
                   "description"]
 MISSING = "00000000-0000-0000-0000-000000000999"
-GRAPHS = "['builder', 'chat', 'echo', 'factory', 'fail', 'hitl', 'slow', 'steps', 'sub']"
+GRAPHS = "['builder', 'chat', 'config_runtime_factory', 'ctx', 'echo', 'factory', 'fail', 'failing_factory', 'hitl', 'junk_factory', 'runtime_factory', 'slow', 'steps', 'sub']"
 
 
 # --- create ----------------------------------------------------------------------------------
