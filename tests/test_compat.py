@@ -154,3 +154,79 @@ async def test_thread_stream_accepts_the_sdks_stream_mode(sdk):
     await sdk.runs.wait(tid, "steps", input={})
     await asyncio.wait_for(reader, 10)
     assert [e for e, _ in received] == ["metadata", "metadata"]
+
+
+# --- a second server on the same database, with other graphs and a 1 s heartbeat --------------------
+
+@pytest.fixture(scope="module")
+def other_server(agent_server, tmp_path_factory):
+    """Server B: same database (and checkpointer) as the session's server A, another langgraph.json:
+    ``echo``, ``slow`` and ``b_only`` (A has no ``b_only``; B has no ``steps``)."""
+    import json
+
+    from tests.conftest import GRAPHS_CONFIG, LiveServer, free_port
+
+    folder = tmp_path_factory.mktemp("server-b")
+    graphs = GRAPHS_CONFIG.parent / "graphs.py"
+    config = folder / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {"echo": f"{graphs}:echo", "slow": f"{graphs}:slow",
+                                             "b_only": f"{graphs}:steps"}}))
+    env = {**agent_server.env, "LANGGRAPH_CONFIG": str(config), "AGENTSERVER_HEARTBEAT_SECONDS": "1"}
+    server = LiveServer(env, free_port(), folder / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sdk_b(other_server):
+    from langgraph_sdk import get_client
+
+    return get_client(url=other_server.url, api_key=None)
+
+
+async def test_each_server_claims_only_runs_of_graphs_it_loaded(sdk, sdk_b):
+    # after_seconds: not handed to the creating process's executor, so both servers' scans see them
+    created = []
+    for client, graph in ((sdk, "steps"), (sdk_b, "b_only")) * 3:
+        thread = await client.threads.create()
+        run = await client.runs.create(thread["thread_id"], graph, input={}, after_seconds=1)
+        created.append((client, thread["thread_id"], run["run_id"]))
+    for client, tid, rid in created:
+        await asyncio.wait_for(client.runs.join(tid, rid), 20)
+        run = await client.runs.get(tid, rid)
+        assert run["status"] == "success", run
+        assert (await client.threads.get_state(tid))["values"]["counter"] == 3
+
+
+async def test_wait_and_join_keep_alive_while_events_flow(other_server):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=other_server.url, timeout=30) as client:
+        tid = new_id()
+        body = {"assistant_id": "slow", "input": {"n": 30, "delay": 0.1}, "stream_mode": ["custom"],
+                "if_not_exists": "create"}
+        started = time.monotonic()
+        async with client.stream("POST", f"/threads/{tid}/runs/wait", json=body) as response:
+            chunks = [(time.monotonic() - started, chunk) async for chunk in response.aiter_bytes() if chunk]
+        newlines = [t for t, chunk in chunks if chunk.strip() == b""]
+        assert len(newlines) >= 2 and newlines[0] < 1.6, chunks
+        assert b'"ticks"' in chunks[-1][1]
+        run = (await client.post(f"/threads/{tid}/runs", json=body)).json()
+        started = time.monotonic()
+        async with client.stream("GET", f"/threads/{tid}/runs/{run['run_id']}/join") as response:
+            chunks = [(time.monotonic() - started, chunk) async for chunk in response.aiter_bytes() if chunk]
+        assert len([t for t, chunk in chunks if chunk.strip() == b""]) >= 2
+
+
+# --- create, then join ----------------------------------------------------------------------------
+
+async def test_create_then_join_gets_the_run_from_its_first_event(sdk):
+    for _ in range(5):
+        thread = await sdk.threads.create()
+        tid = thread["thread_id"]
+        run = await sdk.runs.create(tid, "steps", input={}, stream_mode=["values", "custom"])
+        parts = await collect(sdk.runs.join_stream(tid, run["run_id"]))
+        assert parts[0] == ("metadata", {"run_id": run["run_id"], "attempt": 1})
+        assert [e for e, _ in parts].count("values") == 3 and [e for e, _ in parts].count("custom") == 6
+    # a finished run, joined without Last-Event-ID, ends at once with nothing
+    assert await collect(sdk.runs.join_stream(tid, run["run_id"])) == []

@@ -6,6 +6,7 @@ from agentserver.api.params import parse_last_event_id, parse_stream_modes, path
 from agentserver.db import db
 from agentserver.ids import uuid7
 from runs import lifecycle, selectors, services
+from runs.models import ACTIVE_STATUSES
 from runs.serializers import STREAM_MODES, RunCreateSerializer
 from streaming import follow, notify
 
@@ -86,6 +87,10 @@ class JoinRunStreamConsumer(StreamConsumer):
         run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
         if run is None:
             raise NotFound("Run not found")
+        if after is None and run["status"] in ACTIVE_STATUSES:
+            # A run still active is joined from its first event (its metadata frame included),
+            # however soon after its creation it started; a finished one ends at once.
+            after = 0
         self.run_id = run_id
         await self.start(extra=_run_headers(run["thread_id"], run_id, "stream"))
         await follow.follow_run(self, run_id=run_id, is_over=selectors.run_is_over, after=after, modes=modes or None)
