@@ -24,20 +24,24 @@ def _thread(thread_id):
     return thread
 
 
-def _start(thread, params):
+def _start(thread, params, *, thread_id=None):
     payload = {"stream_mode": V2_STREAM_MODES, **params}
+    if thread is None:
+        payload["if_not_exists"] = "create"
     serializer = RunCreateSerializer(data=payload)
     if not serializer.is_valid():
         raise CommandError("invalid_argument", flatten_errors(serializer.errors))
     try:
-        run = services.create_run(payload=dict(serializer.validated_data), thread_id=thread.pk)
+        run = services.create_run(payload=dict(serializer.validated_data),
+                                  thread_id=thread.pk if thread is not None else thread_id)
     except ServiceError as exc:
         raise CommandError("invalid_argument", exc.detail) from exc
     return {"run_id": str(run.run_id)}
 
 
-def run_start(thread, params):
-    return _start(thread, params)
+def run_start(thread, params, *, thread_id=None):
+    """Starts a run; on a thread that does not exist yet, creates it (as the reference does)."""
+    return _start(thread, params, thread_id=thread_id)
 
 
 def input_respond(thread, params):
@@ -74,8 +78,12 @@ def execute_command(*, thread_id, command):
     if not isinstance(params, dict):
         return 200, {"type": "error", "id": command_id, "error": "invalid_argument", "message": "params must be an object"}
     try:
-        thread = _thread(thread_id)
-        result = handler(thread, params)
+        if method == "run.start":
+            thread = Thread.objects.filter(pk=thread_id).first()
+            result = run_start(thread, params, thread_id=thread_id)
+        else:
+            thread = _thread(thread_id)
+            result = handler(thread, params)
     except CommandError as exc:
         return 200, {"type": "error", "id": command_id, "error": exc.code, "message": exc.message}
     head = log_head(thread_id=thread_id) or 0

@@ -19,7 +19,7 @@ REJECT_DETAIL = "Thread is already running a task. Wait for it to finish or choo
 KWARG_KEYS = (
     "input", "command", "config", "context", "stream_mode", "interrupt_before", "interrupt_after",
     "webhook", "feedback_keys", "checkpoint", "checkpoint_id", "after_seconds", "on_disconnect",
-    "on_completion", "durability", "checkpoint_during", "attached",
+    "on_completion", "durability", "checkpoint_during", "attached", "observed",
 )
 
 
@@ -93,6 +93,20 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
     return run
 
 
+def observe_run(*, run_id: UUID) -> bool:
+    """A client attaches to the run (join, join stream). True for its first observer: a run created
+    in the background and then joined (``runs.create`` then ``runs.join_stream``) is streamed to
+    that joiner from its first event, however soon it started (on the reference a run never starts
+    before such a join arrives). Runs created by /stream and /wait are observed from their creation."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).only("kwargs").first()
+        if run is None or run.kwargs.get("observed"):
+            return False
+        run.kwargs = {**run.kwargs, "observed": True}
+        run.save(update_fields=["kwargs"])
+    return True
+
+
 def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None = None,
                 status: str | None = None, action: str = CancelAction.INTERRUPT) -> list[UUID]:
     """Cancel active runs chosen by thread/ids or by status. Returns the ids cancelled.
@@ -150,3 +164,21 @@ def wait_for_run(*, run_id: UUID, timeout: float = 60.0, interval: float = 0.05)
             return status
         time.sleep(interval)
     return None
+
+
+def current_run_start(*, thread_id):
+    """Where a protocol v2 subscription without ``since`` starts: the thread position of the first
+    event of the thread's current run, i.e. its latest run while it is active, or when no client
+    has attached to it yet (a ``run.start`` whose run finished before the client subscribed).
+    None: from now on."""
+    from streaming.models import Event
+
+    run = (Run.objects.filter(thread_id=thread_id).order_by("-created_at")
+           .values("run_id", "status", "kwargs").first())
+    if run is None:
+        return None
+    first = observe_run(run_id=run["run_id"])
+    if not first and run["status"] in FINISHED_STATUSES:
+        return None
+    return (Event.objects.filter(run_id=run["run_id"]).order_by("thread_seq")
+            .values_list("thread_seq", flat=True).first())
