@@ -1,4 +1,8 @@
-"""Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel."""
+"""Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel,
+agent.getTree and subscription.subscribe / unsubscribe / reconnect (answered as the reference answers
+them over HTTP, where no run or subscription is bound to the command's connection)."""
+import uuid
+
 from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
 from runs.models import CancelAction
@@ -25,7 +29,7 @@ def _thread(thread_id):
 
 
 def _start(thread, params, *, thread_id=None):
-    payload = {"stream_mode": V2_STREAM_MODES, **params}
+    payload = {"stream_mode": V2_STREAM_MODES, "stream_subgraphs": True, **params}
     if thread is None:
         payload["if_not_exists"] = "create"
     serializer = RunCreateSerializer(data=payload)
@@ -63,7 +67,40 @@ def run_cancel(thread, params):
     return {"cancelled": [str(run_id) for run_id in cancelled]}
 
 
-HANDLERS = {"run.start": run_start, "input.respond": input_respond, "run.cancel": run_cancel}
+NO_RUN = "No active run is bound to this thread."
+_subscriptions = set()  # ids this process handed out (subscriptions live on the event stream's request)
+
+
+def agent_get_tree(thread, params):
+    raise CommandError("no_such_run", NO_RUN)
+
+
+def subscription_subscribe(thread, params):
+    channels = params.get("channels")
+    if channels is not None and (not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)):
+        raise CommandError("invalid_argument", "params.channels must be an array of strings")
+    subscription_id = str(uuid.uuid4())
+    _subscriptions.add(subscription_id)
+    return {"subscription_id": subscription_id, "replayed_events": 0}
+
+
+def subscription_unsubscribe(thread, params):
+    subscription_id = params.get("subscription_id")
+    if subscription_id not in _subscriptions:
+        raise CommandError("no_such_subscription", f"Unknown subscription: {subscription_id}")
+    _subscriptions.discard(subscription_id)
+    return {}
+
+
+def subscription_reconnect(thread, params):
+    raise CommandError("no_such_run", NO_RUN)
+
+
+HANDLERS = {
+    "run.start": run_start, "input.respond": input_respond, "run.cancel": run_cancel,
+    "agent.getTree": agent_get_tree, "subscription.subscribe": subscription_subscribe,
+    "subscription.unsubscribe": subscription_unsubscribe, "subscription.reconnect": subscription_reconnect,
+}
 
 
 def execute_command(*, thread_id, command):

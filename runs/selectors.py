@@ -59,5 +59,5 @@ def run_output(*, run_id):
 
 def run_summary(*, run_id):
     """graph_id, status and output of a run (for protocol v2 lifecycle events), or None."""
-    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output").first()
+    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output", "error").first()
 
