@@ -230,3 +230,71 @@ async def test_create_then_join_gets_the_run_from_its_first_event(sdk):
         assert [e for e, _ in parts].count("values") == 3 and [e for e, _ in parts].count("custom") == 6
     # a finished run, joined without Last-Event-ID, ends at once with nothing
     assert await collect(sdk.runs.join_stream(tid, run["run_id"])) == []
+
+
+# --- protocol v2 ------------------------------------------------------------------------------------
+
+async def test_v2_run_start_creates_the_thread_and_replays_its_run(ahttp, base_url):
+    from tests.test_protocol_v2 import command, lifecycle_done, read_events
+
+    thread_id = new_id()
+    reply = (await command(ahttp, thread_id, {"id": 1, "method": "run.start",
+                                              "params": {"assistant_id": "steps", "input": {}}})).json()
+    assert reply["type"] == "success"
+    run_url = f"/threads/{thread_id}/runs/{reply['result']['run_id']}"
+    for _ in range(100):  # over before we subscribe
+        if (await ahttp.get(run_url)).json()["status"] == "success":
+            break
+        await asyncio.sleep(0.05)
+    frames = await read_events(base_url, thread_id, {"channels": ["values", "lifecycle", "tools"]}, until=lifecycle_done)
+    assert [e for e, _, _ in frames] == ["lifecycle", "values", "values", "values", "lifecycle"]
+    assert (await ahttp.get(f"/threads/{thread_id}")).json()["metadata"]["graph_id"] == "steps"
+
+
+async def test_v2_failed_lifecycle_subgraphs_and_compact_messages(ahttp, base_url):
+    from tests.test_protocol_v2 import command, lifecycle_done, read_events
+
+    async def run(graph, graph_input, channels, until=lifecycle_done):
+        thread_id = new_id()
+        await command(ahttp, thread_id, {"id": 1, "method": "run.start", "params": {"assistant_id": graph, "input": graph_input}})
+        return await read_events(base_url, thread_id, {"channels": channels}, until=until)
+
+    frames = await run("fail", {}, ["lifecycle"], until=lambda f: lifecycle_done(f, "failed"))
+    assert frames[-1][1]["params"]["data"] == {"event": "failed", "graph_name": "fail", "error": "boom: deliberate failure"}
+
+    frames = await run("sub", {"value": "v"}, ["lifecycle", "values"])
+    lifecycle = [(d["params"]["namespace"], d["params"]["data"]) for e, d, _ in frames if e == "lifecycle"]
+    (child,) = {tuple(ns) for ns, _ in lifecycle if ns}
+    assert child[0].startswith("child:")
+    assert [data["event"] for _, data in lifecycle] == ["running", "started", "completed", "completed"]
+    assert lifecycle[1][1] == {"event": "started", "namespace": list(child), "graph_name": "child",
+                               "trigger_call_id": child[0].split(":", 1)[1]}
+    child_values = [d["params"]["data"] for e, d, _ in frames if e == "values" and d["params"]["namespace"]]
+    assert child_values[-1] == {"value": "v+pre+a+b"}
+
+    frames = await run("echo", {"messages": [{"type": "human", "content": "hi", "name": "bob"}]}, ["values", "lifecycle"])
+    last = [d["params"]["data"] for e, d, _ in frames if e == "values"][-1]
+    human, ai = last["messages"]
+    assert human == {"type": "human", "content": "hi", "id": human["id"], "name": "bob"}
+    assert ai == {"type": "ai", "content": "echo: hi", "id": ai["id"]}
+
+
+async def test_v2_commands_the_reference_accepts(ahttp):
+    from tests.test_protocol_v2 import command
+
+    thread_id = new_id()
+    await ahttp.post("/threads", json={"thread_id": thread_id})
+    reply = (await command(ahttp, thread_id, {"id": 1, "method": "agent.getTree", "params": {}})).json()
+    assert reply == {"type": "error", "id": 1, "error": "no_such_run", "message": "No active run is bound to this thread."}
+    reply = (await command(ahttp, thread_id, {"id": 2, "method": "subscription.subscribe",
+                                              "params": {"channels": ["values"]}})).json()
+    assert reply["type"] == "success" and reply["result"]["replayed_events"] == 0
+    subscription_id = reply["result"]["subscription_id"]
+    reply = (await command(ahttp, thread_id, {"id": 3, "method": "subscription.unsubscribe",
+                                              "params": {"subscription_id": "x"}})).json()
+    assert reply["error"] == "no_such_subscription"
+    reply = (await command(ahttp, thread_id, {"id": 4, "method": "subscription.unsubscribe",
+                                              "params": {"subscription_id": subscription_id}})).json()
+    assert reply["type"] == "success"
+    reply = (await command(ahttp, thread_id, {"id": 5, "method": "subscription.reconnect", "params": {}})).json()
+    assert reply["error"] == "no_such_run"
