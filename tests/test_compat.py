@@ -302,3 +302,14 @@ async def test_v2_commands_the_reference_accepts(ahttp):
     assert reply["type"] == "success"
     reply = (await command(ahttp, thread_id, {"id": 5, "method": "subscription.reconnect", "params": {}})).json()
     assert reply["error"] == "no_such_run"
+
+
+async def test_factory_runtime_access_contexts(sdk):
+    tid, _ = await wait_run(sdk, "runtime_factory", input={})
+    # the state is read through a graph the factory built for threads.read; an update for threads.update
+    assert (await sdk.threads.get_state(tid))["values"]["access_context"] == "threads.create_run"
+    await sdk.threads.update_state(tid, {"has_store": False})
+    assert (await sdk.threads.get_state(tid))["values"]["has_store"] is False
+    system = (await sdk.assistants.search(graph_id="failing_factory", metadata={"created_by": "system"}))[0]
+    graph = await sdk.assistants.get_graph(system["assistant_id"])  # built for assistants.read: no failure
+    assert [n["id"] for n in graph["nodes"]] == ["__start__", "ok", "__end__"]
