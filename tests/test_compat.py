@@ -101,6 +101,10 @@ async def test_run_and_checkpoint_metadata_flow_like_the_reference(sdk):
                                   "interrupt_after", "webhook", "feedback_keys", "temporary", "subgraphs",
                                   "resumable", "checkpoint_during", "durability"}
     assert run["kwargs"]["checkpoint_during"] is True and run["kwargs"]["temporary"] is False
+    configurable = run["kwargs"]["config"]["configurable"]
+    assert configurable["run_id"] == run["run_id"] and configurable["thread_id"] == tid
+    assert configurable["graph_id"] == "steps" and configurable["assistant_id"] == aid
+    assert run["kwargs"]["config"]["metadata"] == {**run["metadata"], "run_attempt": 1}
     assert (await sdk.threads.get(tid))["config"] == {"configurable": {}}
     history = await sdk.threads.get_history(tid)
     metadata = history[0]["metadata"]
