@@ -4,8 +4,10 @@
      "env": {"KEY": "value"} | "./.env"}
 
 A graph spec points at a compiled graph, a ``StateGraph`` builder (compiled here) or a factory: a
-callable taking no argument or the run's ``RunnableConfig`` and returning either of the former
-(sync, async, or as a context manager). Paths are relative to the directory of ``langgraph.json``.
+callable taking no argument, the run's ``RunnableConfig``, a ``langgraph_sdk.runtime.ServerRuntime``
+or both (``(config, runtime)``; a parameter is the runtime when its annotation names ``ServerRuntime``
+or, unannotated, when it is called ``runtime``), returning either of the former (sync, async, or as a
+context manager). Paths are relative to the directory of ``langgraph.json``.
 The server attaches its own checkpointer and store to every graph.
 """
 import contextlib
@@ -37,6 +39,7 @@ class GraphSpec:
     description: str | None = None
     factory: bool = False
     factory_takes_config: bool = False
+    factory_args: tuple = ()  # "config" / "runtime", one per parameter the factory is called with
     _compiled: Pregel | None = field(default=None, repr=False)
 
     def base_graph(self):
@@ -93,11 +96,44 @@ def _make_spec(graph_id, raw, base_dir):
         spec.base_graph()
     elif callable(obj):
         spec.factory = True
-        params = [p for p in inspect.signature(obj).parameters.values() if p.default is p.empty]
-        spec.factory_takes_config = len(params) >= 1
+        spec.factory_args = _factory_args(obj)
+        spec.factory_takes_config = "config" in spec.factory_args
     else:
         _as_pregel(obj, graph_id)
     return spec
+
+
+_RUNTIME_NAMES = ("ServerRuntime", "_ExecutionRuntime", "_ReadRuntime")
+
+
+def _is_runtime_param(param):
+    annotation = param.annotation
+    if annotation is param.empty:
+        return param.name == "runtime"
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return any(name in text for name in _RUNTIME_NAMES)
+
+
+def _factory_args(obj):
+    """What to pass a factory, by its signature: ("config",), ("runtime",), ("config", "runtime"), ()."""
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return ("config",)
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    chosen = required or [p for p in positional[:2] if _is_runtime_param(p)]
+    return tuple("runtime" if _is_runtime_param(p) else "config" for p in chosen[:2])
+
+
+def server_runtime(*, access_context, store=None, context=None):
+    """The ``langgraph_sdk.runtime.ServerRuntime`` a factory gets: the execution variant (with the
+    run's ``context``) for ``threads.create_run``, the read variant otherwise."""
+    from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
+
+    if access_context == "threads.create_run":
+        return _ExecutionRuntime(access_context=access_context, store=store, context=context)
+    return _ReadRuntime(access_context=access_context, store=store)
 
 
 def _apply_env(env, base_dir):
@@ -165,19 +201,24 @@ class GraphRegistry:
         return spec.base_graph()
 
     @contextlib.asynccontextmanager
-    async def graph(self, graph_id, *, config, checkpointer=None, store=None):
-        """Yield the graph for one run, with the server's checkpointer and store attached."""
+    async def graph(self, graph_id, *, config, checkpointer=None, store=None,
+                    access_context="threads.read", context=None):
+        """Yield the graph for one run, with the server's checkpointer and store attached.
+
+        ``access_context`` and ``context`` are what a factory taking a ``ServerRuntime`` sees."""
         spec = self.specs[graph_id]
-        async with _resolve(spec, config) as graph:
+        runtime = server_runtime(access_context=access_context, store=store, context=context)
+        async with _resolve(spec, config, runtime) as graph:
             yield graph.copy(update={"checkpointer": checkpointer, "store": store})
 
 
 @contextlib.asynccontextmanager
-async def _resolve(spec, config):
+async def _resolve(spec, config, runtime=None):
     if not spec.factory:
         yield spec.base_graph()
         return
-    value = spec.obj(config) if spec.factory_takes_config else spec.obj()
+    args = [runtime if kind == "runtime" else config for kind in spec.factory_args]
+    value = spec.obj(*args)
     if inspect.isawaitable(value):
         value = await value
     if hasattr(value, "__aenter__"):
@@ -188,6 +229,16 @@ async def _resolve(spec, config):
             yield _as_pregel(graph, spec.graph_id)
     else:
         yield _as_pregel(value, spec.graph_id)
+
+
+async def build_sample(spec, *, access_context="assistants.read"):
+    """Call ``spec``'s factory as the server would (a config naming the graph and its system
+    assistant) and return the graph it builds; raises what the factory raises."""
+    from agentserver.ids import system_assistant_id
+
+    config = {"configurable": {"graph_id": spec.graph_id, "assistant_id": str(system_assistant_id(spec.graph_id))}}
+    async with _resolve(spec, config, server_runtime(access_context=access_context)) as graph:
+        return graph
 
 
 registry = GraphRegistry()

@@ -30,6 +30,21 @@ def _postgres_conninfo():
     return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
+def _thread_id_in_metadata(saver_class):
+    """``saver_class`` whose checkpoints' metadata also carry their ``thread_id`` (LangGraph leaves it
+    out; the reference keeps it, so ``threads.get_history(metadata={"thread_id": ...})`` finds them)."""
+
+    class Saver(saver_class):
+        async def aput(self, config, checkpoint, metadata, new_versions):
+            thread_id = (config.get("configurable") or {}).get("thread_id")
+            if thread_id is not None and "thread_id" not in metadata:
+                metadata = {**metadata, "thread_id": str(thread_id)}
+            return await super().aput(config, checkpoint, metadata, new_versions)
+
+    Saver.__name__ = Saver.__qualname__ = saver_class.__name__
+    return Saver
+
+
 async def _open_sqlite():
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -39,7 +54,7 @@ async def _open_sqlite():
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA busy_timeout=30000")
-    saver = AsyncSqliteSaver(conn)
+    saver = _thread_id_in_metadata(AsyncSqliteSaver)(conn)
     await saver.setup()
     options = store_backend.store_options()
     store_conn = await store_backend.sqlite_store_connection(indexed=bool(options.get("index")))
@@ -64,7 +79,7 @@ async def _open_postgres():
         check=AsyncConnectionPool.check_connection,
     )
     await pool.open(wait=True, timeout=30)
-    saver = AsyncPostgresSaver(pool)
+    saver = _thread_id_in_metadata(AsyncPostgresSaver)(pool)
     await saver.setup()
     options = store_backend.store_options()
     if options.get("index"):

@@ -43,7 +43,8 @@ def _inspect(*, assistant, work):
             return work(_named(graph, graph_id))
 
         async def _in_factory_context():
-            async with registry.graph(graph_id, config=_factory_config(assistant)) as built:
+            async with registry.graph(graph_id, config=_factory_config(assistant),
+                                      access_context="assistants.read") as built:
                 return work(_named(built, graph_id))
 
         return runtime.call(_in_factory_context())

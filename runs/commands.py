@@ -1,4 +1,8 @@
-"""Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel."""
+"""Protocol v2 commands (POST /threads/{thread_id}/commands): run.start, input.respond, run.cancel,
+agent.getTree and subscription.subscribe / unsubscribe / reconnect (answered as the reference answers
+them over HTTP, where no run or subscription is bound to the command's connection)."""
+import uuid
+
 from agentserver.api.exceptions import ServiceError, flatten_errors
 from runs import services
 from runs.models import CancelAction
@@ -24,20 +28,24 @@ def _thread(thread_id):
     return thread
 
 
-def _start(thread, params):
-    payload = {"stream_mode": V2_STREAM_MODES, **params}
+def _start(thread, params, *, thread_id=None):
+    payload = {"stream_mode": V2_STREAM_MODES, "stream_subgraphs": True, **params}
+    if thread is None:
+        payload["if_not_exists"] = "create"
     serializer = RunCreateSerializer(data=payload)
     if not serializer.is_valid():
         raise CommandError("invalid_argument", flatten_errors(serializer.errors))
     try:
-        run = services.create_run(payload=dict(serializer.validated_data), thread_id=thread.pk)
+        run = services.create_run(payload=dict(serializer.validated_data),
+                                  thread_id=thread.pk if thread is not None else thread_id)
     except ServiceError as exc:
         raise CommandError("invalid_argument", exc.detail) from exc
     return {"run_id": str(run.run_id)}
 
 
-def run_start(thread, params):
-    return _start(thread, params)
+def run_start(thread, params, *, thread_id=None):
+    """Starts a run; on a thread that does not exist yet, creates it (as the reference does)."""
+    return _start(thread, params, thread_id=thread_id)
 
 
 def input_respond(thread, params):
@@ -59,7 +67,40 @@ def run_cancel(thread, params):
     return {"cancelled": [str(run_id) for run_id in cancelled]}
 
 
-HANDLERS = {"run.start": run_start, "input.respond": input_respond, "run.cancel": run_cancel}
+NO_RUN = "No active run is bound to this thread."
+_subscriptions = set()  # ids this process handed out (subscriptions live on the event stream's request)
+
+
+def agent_get_tree(thread, params):
+    raise CommandError("no_such_run", NO_RUN)
+
+
+def subscription_subscribe(thread, params):
+    channels = params.get("channels")
+    if channels is not None and (not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)):
+        raise CommandError("invalid_argument", "params.channels must be an array of strings")
+    subscription_id = str(uuid.uuid4())
+    _subscriptions.add(subscription_id)
+    return {"subscription_id": subscription_id, "replayed_events": 0}
+
+
+def subscription_unsubscribe(thread, params):
+    subscription_id = params.get("subscription_id")
+    if subscription_id not in _subscriptions:
+        raise CommandError("no_such_subscription", f"Unknown subscription: {subscription_id}")
+    _subscriptions.discard(subscription_id)
+    return {}
+
+
+def subscription_reconnect(thread, params):
+    raise CommandError("no_such_run", NO_RUN)
+
+
+HANDLERS = {
+    "run.start": run_start, "input.respond": input_respond, "run.cancel": run_cancel,
+    "agent.getTree": agent_get_tree, "subscription.subscribe": subscription_subscribe,
+    "subscription.unsubscribe": subscription_unsubscribe, "subscription.reconnect": subscription_reconnect,
+}
 
 
 def execute_command(*, thread_id, command):
@@ -74,8 +115,12 @@ def execute_command(*, thread_id, command):
     if not isinstance(params, dict):
         return 200, {"type": "error", "id": command_id, "error": "invalid_argument", "message": "params must be an object"}
     try:
-        thread = _thread(thread_id)
-        result = handler(thread, params)
+        if method == "run.start":
+            thread = Thread.objects.filter(pk=thread_id).first()
+            result = run_start(thread, params, thread_id=thread_id)
+        else:
+            thread = _thread(thread_id)
+            result = handler(thread, params)
     except CommandError as exc:
         return 200, {"type": "error", "id": command_id, "error": exc.code, "message": exc.message}
     head = log_head(thread_id=thread_id) or 0

@@ -74,10 +74,30 @@ def _stream_kwargs(run):
     for key in ("interrupt_before", "interrupt_after"):
         if kwargs.get(key):
             options[key] = kwargs[key]
-    context = {**(run.assistant_context or {}), **(kwargs.get("context") or {})}
-    if context:
-        options["context"] = context
     return options
+
+
+def run_context(run):
+    """The run's context: the assistant's, overridden by the request's."""
+    return {**(run.assistant_context or {}), **(run.kwargs.get("context") or {})}
+
+
+def _graph_context(graph, context):
+    """What ``astream`` gets as ``context``: given a ``context_schema``, also an empty context, so
+    that ``runtime.context`` holds the schema's defaults (as on the reference); None when the schema
+    cannot be built without values (a graph that does not read its context keeps working)."""
+    if context:
+        return context
+    schema = getattr(graph, "context_schema", None)
+    if schema is None:
+        return None
+    try:
+        from langgraph.pregel.main import _coerce_context
+
+        _coerce_context(schema, {})
+    except Exception:  # noqa: BLE001 - required fields: no default context
+        return None
+    return {}
 
 
 def _split(item, subgraphs):
@@ -93,6 +113,9 @@ async def stream_graph(graph, run, config, writer, *, resume=False):
 
     ``resume``: a retried attempt continues from the checkpoint its earlier attempt left."""
     options = _stream_kwargs(run)
+    context = _graph_context(graph, run_context(run))
+    if context is not None:
+        options["context"] = context
     builder = FrameBuilder(run.kwargs["stream_mode"])
     graph_input = None if resume else build_input(run.kwargs)
 
@@ -107,7 +130,9 @@ async def stream_graph(graph, run, config, writer, *, resume=False):
     root = str(run.run_id)
     async for event in graph.astream_events(graph_input, config, version="v2", **options):
         if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            # the root graph's output goes out once: as the frames of the run's other stream modes
             handle(event["data"]["chunk"])
+            continue
         writer.emit("events", event)
 
 
@@ -140,7 +165,8 @@ async def rollback_checkpoints(run):
     before = first.parent_config["configurable"]["checkpoint_id"]
     store = await persistence.get_store()
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": before}}
-    async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
+    async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store,
+                              access_context="threads.update") as graph:
         await graph.aupdate_state(config, None, as_node="__copy__")
 
 
@@ -174,7 +200,8 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
 
     async def body():
         cp, store = await persistence.get_checkpointer(), await persistence.get_store()
-        async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store) as graph:
+        async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store,
+                                  access_context="threads.create_run", context=run_context(run)) as graph:
             await stream_graph(graph, run, config, writer, resume=resume)
 
     control.task = asyncio.get_running_loop().create_task(body())
@@ -205,7 +232,13 @@ async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
         await db(lifecycle.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
-    mirror = await final_state(run.graph_id, config)
+    try:
+        mirror = await final_state(run.graph_id, config)
+    except Exception:  # noqa: BLE001 - e.g. a factory that fails: the thread keeps its values
+        from threads.snapshots import thread_mirror
+
+        logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
+        mirror = thread_mirror(None)
     finished = await db(lifecycle.finish_run)(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
     )

@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from agentserver import persistence
 from agentserver.conf import agent_settings
 from agentserver.db import db
+from agentserver.graphs import registry
 from runs import execution, lifecycle, signals, wakeups, webhooks
 from runs.claimed import ClaimedRun
 from runs.models import CancelAction, RunStatus
@@ -120,7 +121,8 @@ class Executor:
             self._created, self._scan = [], False
             try:
                 claimed = await _db(lifecycle.claim_runs)(
-                    worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids, created=created, scan=scan)
+                    worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids, created=created, scan=scan,
+                    graph_ids=registry.graph_ids())
             except Exception:  # noqa: BLE001 - database briefly unavailable: try again later
                 logger.warning("claiming runs failed", exc_info=True)
                 self._scan = True

@@ -84,12 +84,14 @@ def claim_run(run_id: UUID, thread_id: UUID, worker_id: str, *, loaded: ClaimedR
 
 
 def claim_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = None,
-               created: Sequence[ClaimedRun] = (), scan: bool = True) -> list[ClaimedRun]:
+               created: Sequence[ClaimedRun] = (), scan: bool = True,
+               graph_ids: Iterable[str] | None = None) -> list[ClaimedRun]:
     """Claim up to ``limit`` runs, oldest first, at most one per thread.
 
     ``created``: ClaimedRuns of runs this process just created on an otherwise idle thread (see
     ``runs.claimed.claimed_from_created``), claimed directly, without a scan. The scan of pending
-    runs (among ``run_ids`` if given) runs when ``scan`` is true or when one of them could not be claimed."""
+    runs (among ``run_ids`` if given) runs when ``scan`` is true or when one of them could not be claimed.
+    ``graph_ids``: only runs of these graphs (the ones this process loaded)."""
     claimed = []
     for loaded in created[:limit]:
         run = claim_run(loaded.run_id, loaded.thread_id, worker_id, loaded=loaded)
@@ -98,17 +100,21 @@ def claim_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = N
         else:
             claimed.append(run)
     if scan or len(created) > limit:
-        claimed += scan_runs(worker_id=worker_id, limit=limit - len(claimed), run_ids=run_ids)
+        claimed += scan_runs(worker_id=worker_id, limit=limit - len(claimed), run_ids=run_ids, graph_ids=graph_ids)
     return claimed
 
 
-def scan_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = None) -> list[ClaimedRun]:
-    """Claim up to ``limit`` pending runs (among ``run_ids`` if given), oldest first, one per thread."""
+def scan_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = None,
+              graph_ids: Iterable[str] | None = None) -> list[ClaimedRun]:
+    """Claim up to ``limit`` pending runs (among ``run_ids``, of ``graph_ids`` if given), oldest
+    first, one per thread."""
     if limit <= 0:
         return []
     candidates = Run.objects.pending().filter(available_at__lte=timezone.now(), thread__active_run_id__isnull=True)
     if run_ids is not None:
         candidates = candidates.filter(run_id__in=list(run_ids))
+    if graph_ids is not None:
+        candidates = candidates.filter(graph_id__in=list(graph_ids))
     candidates = candidates.order_by("created_at").values_list("run_id", "thread_id")[: limit * 4]
     claimed, seen_threads = [], set()
     for run_id, thread_id in candidates:
@@ -141,7 +147,10 @@ def run_output(mirror: dict, *, status: RunStatus, error: dict | None):
         return {"__error__": error}
     values = mirror["values"]
     if status != RunStatus.INTERRUPTED and mirror["status"] == ThreadStatus.INTERRUPTED and mirror["interrupts"]:
-        return {**(values or {}), "__interrupt__": [i for items in mirror["interrupts"].values() for i in items]}
+        # the stream's shape of an interrupt (the state's, plus response_schema)
+        interrupts = [{"value": i.get("value"), "id": i.get("id"), "response_schema": i.get("response_schema")}
+                      for items in mirror["interrupts"].values() for i in items]
+        return {**(values or {}), "__interrupt__": interrupts}
     return values
 
 

@@ -11,7 +11,7 @@ import orjson
 from runs import selectors
 
 SUBSEQ = 16
-CHANNELS = ("values", "updates", "messages", "lifecycle", "custom", "tasks", "checkpoints", "debug", "input")
+CHANNELS = ("values", "updates", "messages", "lifecycle", "custom", "tasks", "checkpoints", "debug", "input", "tools")
 PASSTHROUGH = {"values", "updates", "custom", "tasks", "checkpoints", "debug"}
 
 
@@ -53,7 +53,9 @@ def _lifecycle(run, *, done):
     status = run.get("status") if run else "interrupted"
     output = (run or {}).get("output") or {}
     if status == "error":
-        event = "failed"
+        error = (run or {}).get("error") or {}
+        return {"event": "failed", "graph_name": graph_name,
+                "error": error.get("message") if isinstance(error, dict) else str(error)}
     elif status == "interrupted" or (isinstance(output, dict) and "__interrupt__" in output):
         event = "interrupted"
     else:
@@ -61,12 +63,57 @@ def _lifecycle(run, *, done):
     return {"event": event, "graph_name": graph_name}
 
 
+_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat", "remove"}
+
+
+def compact_message(message):
+    """A message in ``values`` as the reference sends it: type, content, id, then only the fields
+    that say something (no null, empty or default fields)."""
+    if not isinstance(message, dict) or message.get("type") not in _MESSAGE_TYPES:
+        return message
+    out = {"type": message["type"], "content": message.get("content"), "id": message.get("id")}
+    for key, value in message.items():
+        if key not in out and value not in (None, {}, [], "") and not (key == "chunk_position"):
+            out[key] = value
+    return out
+
+
+def compact_values(data):
+    if isinstance(data, dict) and isinstance(data.get("messages"), list):
+        return {**data, "messages": [compact_message(m) for m in data["messages"]]}
+    return data
+
+
+def _subgraph_started(namespace):
+    name, _, call_id = namespace[-1].partition(":")
+    return {"event": "started", "namespace": list(namespace), "graph_name": name, "trigger_call_id": call_id}
+
+
 class Translator:
-    """Per-connection state: message accumulation and run lookups for lifecycle events."""
+    """Per-connection state: message accumulation, open subgraphs and run lookups for lifecycle events."""
 
     def __init__(self):
         self.messages = MessageTracker()
         self.runs = {}
+        self.open = []  # namespaces (tuples) of subgraphs that started and have not completed
+
+    def _subgraphs(self, namespace, *, done=False, status="completed"):
+        """Lifecycle events of subgraphs: ``completed`` for the open ones a frame at ``namespace``
+        has left (all of them when the run is ``done``), ``started`` for the ones it enters."""
+        namespace = tuple(namespace)
+        out = []
+        for ns in reversed(list(self.open)):
+            if done or namespace[: len(ns)] != ns:
+                self.open.remove(ns)
+                name = ns[-1].partition(":")[0]
+                out.append(("lifecycle", list(ns), {"event": status, "graph_name": name}))
+        if not done:
+            for depth in range(1, len(namespace) + 1):
+                ns = namespace[:depth]
+                if ns not in self.open:
+                    self.open.append(ns)
+                    out.append(("lifecycle", list(ns), _subgraph_started(ns)))
+        return out
 
     def _run(self, run_id, *, fresh=False):
         if fresh or run_id not in self.runs:
@@ -80,17 +127,22 @@ class Translator:
         if base == "metadata":
             run_id = data.get("run_id")
             done = seq is None
-            return [("lifecycle", namespace, _lifecycle(self._run(run_id, fresh=done), done=done))]
+            lifecycle = _lifecycle(self._run(run_id, fresh=done), done=done)
+            closed = self._subgraphs((), done=True, status=lifecycle["event"]) if done else []
+            return closed + [("lifecycle", namespace, lifecycle)]
+        out = self._subgraphs(namespace) if base in PASSTHROUGH or base == "messages" else []
         if base == "messages":
-            return [("messages", namespace, item) for item in self.messages.events(data)]
+            return out + [("messages", namespace, item) for item in self.messages.events(data)]
         if base == "values" and isinstance(data, dict) and "__interrupt__" in data:
             interrupts = data.pop("__interrupt__") or []
             requested = [("input.requested", namespace, {"interrupt_id": i.get("id"), "payload": i.get("value")})
                          for i in interrupts if isinstance(i, dict)]
-            return [("values", namespace, data)] + requested
+            return out + [("values", namespace, compact_values(data))] + requested
+        if base == "values":
+            return out + [("values", namespace, compact_values(data))]
         if base in PASSTHROUGH:
-            return [(base, namespace, data)]
-        return []
+            return out + [(base, namespace, data)]
+        return out
 
 
 def channel_of(method):

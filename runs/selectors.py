@@ -61,7 +61,7 @@ def run_output(*, run_id):
 
 def run_summary(*, run_id):
     """graph_id, status and output of a run (for protocol v2 lifecycle events), or None."""
-    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output").first()
+    return Run.objects.filter(pk=run_id).values("graph_id", "status", "output", "error").first()
 
 
 def wait_until_finished(*, run_ids, timeout, interval=0.05):

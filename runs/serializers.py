@@ -137,6 +137,37 @@ class RunCreateSerializer(serializers.Serializer):
         return value
 
 
+# The run's ``kwargs`` as the reference shows them (the others stay internal: after_seconds, ...).
+PUBLIC_KWARGS = ("input", "command", "config", "context", "stream_mode", "interrupt_before", "interrupt_after",
+                 "webhook", "feedback_keys", "temporary", "subgraphs", "resumable", "checkpoint_during",
+                 "durability")
+
+
+def _shown_config(run, config):
+    """``kwargs.config`` as the reference shows it: the request's config with the run's
+    configurable ids and its metadata (what the graph runs with, less the assistant's config)."""
+    config = dict(config or {})
+    config["configurable"] = {
+        **(config.get("configurable") or {}), "run_id": str(run.run_id), "thread_id": str(run.thread_id),
+        "graph_id": run.graph_id, "assistant_id": str(run.assistant_id),
+        "user_id": (config.get("configurable") or {}).get("user_id", ""),
+    }
+    config["metadata"] = {**(run.metadata or {}), **(config.get("metadata") or {}),
+                          "run_attempt": getattr(run, "attempt", 1) or 1}
+    return config
+
+
+def public_kwargs(kwargs, run=None):
+    shown = {key: kwargs.get(key) for key in PUBLIC_KWARGS}
+    if run is not None and hasattr(run, "graph_id"):
+        shown["config"] = _shown_config(run, shown["config"])
+    if shown["checkpoint_during"] is None:
+        shown["checkpoint_during"] = kwargs.get("durability") != "exit"
+    for key in ("temporary", "subgraphs", "resumable"):
+        shown[key] = bool(shown[key])
+    return shown
+
+
 class RunSerializer(serializers.Serializer):
     """The run object, in the reference's field order."""
 
@@ -152,5 +183,7 @@ class RunSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
+        if isinstance(data.get("kwargs"), dict):
+            data["kwargs"] = public_kwargs(data["kwargs"], instance)
         data["langsmith_session_name"] = None
         return data

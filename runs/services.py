@@ -11,7 +11,7 @@ from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
 from runs import lifecycle, wakeups
 from runs.claimed import claimed_from_created
-from runs.models import ACTIVE_STATUSES, CANCEL_ALL, CancelAction, Run
+from runs.models import ACTIVE_STATUSES, CANCEL_ALL, FINISHED_STATUSES, CancelAction, Run
 from streaming.services import delete_events
 from threads.models import Thread
 
@@ -19,7 +19,7 @@ REJECT_DETAIL = "Thread is already running a task. Wait for it to finish or choo
 KWARG_KEYS = (
     "input", "command", "config", "context", "stream_mode", "interrupt_before", "interrupt_after",
     "webhook", "feedback_keys", "checkpoint", "checkpoint_id", "after_seconds", "on_disconnect",
-    "on_completion", "durability", "checkpoint_during", "attached",
+    "on_completion", "durability", "checkpoint_during", "attached", "observed",
 )
 
 
@@ -41,16 +41,18 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
     """Lock and return the run's thread, creating it when asked (or a temporary one)."""
     meta = {"graph_id": graph_id, "assistant_id": str(assistant_id)}
     if thread_id is None:
-        return Thread.objects.create_now(metadata=meta, temporary=True), True
+        return Thread.objects.create_now(metadata=meta, config={"configurable": {}}, temporary=True), True
     thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
     if thread is None:
         if if_not_exists != "create":
             raise NotFound("Thread or assistant not found.")
-        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta)
-    elif thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id):
+        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta, config={"configurable": {}})
+    elif (thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id)
+          or "configurable" not in (thread.config or {})):
         thread.metadata = {**thread.metadata, **meta}
+        thread.config = {"configurable": {}, **(thread.config or {})}  # as the reference shows it after a run
         thread.updated_at = timezone.now()
-        thread.save(update_fields=["metadata", "updated_at"])
+        thread.save(update_fields=["metadata", "config", "updated_at"])
     return thread, False
 
 
@@ -71,7 +73,8 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
         if active and strategy == "reject":
             raise AlreadyExists(REJECT_DETAIL)
         run_id = run_id or uuid7()
-        metadata = {**(payload.get("metadata") or {})}
+        # as on the reference: the assistant's metadata, the thread's (graph_id, assistant_id...), the request's
+        metadata = {**(assistant.metadata or {}), **(thread.metadata or {}), **(payload.get("metadata") or {})}
         run = Run.objects.create(
             run_id=run_id, thread=thread, assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
             metadata=metadata, kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),
@@ -88,6 +91,20 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
 
     transaction.on_commit(lambda: wakeups.workers({"type": "run.wakeup"}, local=handover))
     return run
+
+
+def observe_run(*, run_id: UUID) -> bool:
+    """A client attaches to the run (join, join stream). True for its first observer: a run created
+    in the background and then joined (``runs.create`` then ``runs.join_stream``) is streamed to
+    that joiner from its first event, however soon it started (on the reference a run never starts
+    before such a join arrives). Runs created by /stream and /wait are observed from their creation."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).only("kwargs").first()
+        if run is None or run.kwargs.get("observed"):
+            return False
+        run.kwargs = {**run.kwargs, "observed": True}
+        run.save(update_fields=["kwargs"])
+    return True
 
 
 def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None = None,
@@ -134,3 +151,21 @@ def delete_run(*, thread_id: UUID, run_id: UUID) -> None:
             raise InvalidInput("Cannot delete an active run; cancel it first.")
         run.delete()
         delete_events(run_ids=[run_id])
+
+
+def current_run_start(*, thread_id):
+    """Where a protocol v2 subscription without ``since`` starts: the thread position of the first
+    event of the thread's current run, i.e. its latest run while it is active, or when no client
+    has attached to it yet (a ``run.start`` whose run finished before the client subscribed).
+    None: from now on."""
+    from streaming.models import Event
+
+    run = (Run.objects.filter(thread_id=thread_id).order_by("-created_at")
+           .values("run_id", "status", "kwargs").first())
+    if run is None:
+        return None
+    first = observe_run(run_id=run["run_id"])
+    if not first and run["status"] in FINISHED_STATUSES:
+        return None
+    return (Event.objects.filter(run_id=run["run_id"]).order_by("thread_seq")
+            .values_list("thread_seq", flat=True).first())

@@ -25,6 +25,8 @@ class FrameBuilder:
         suffix = "|" + "|".join(namespace) if namespace else ""
         if mode == "messages":
             return self._message_frames(suffix, chunk)
+        if mode == "debug" and isinstance(chunk, dict) and chunk.get("type") == "checkpoint":
+            chunk = _with_checkpoint_objects(chunk)
         if mode in self.api_modes:
             return [(mode + suffix, chunk)]
         return []
@@ -52,6 +54,19 @@ class FrameBuilder:
             self._messages[message_id] = message
             frames.append(("messages/complete" + suffix, [message]))
         return frames
+
+
+def _with_checkpoint_objects(chunk):
+    """A debug ``checkpoint`` payload with ``checkpoint`` and ``parent_checkpoint`` (the objects of
+    its ``config`` and ``parent_config``), as the reference sends it."""
+    from threads.snapshots import checkpoint_of
+
+    payload = chunk.get("payload")
+    if not isinstance(payload, dict) or "checkpoint" in payload:
+        return chunk
+    payload = {**payload, "checkpoint": checkpoint_of(payload.get("config")),
+               "parent_checkpoint": checkpoint_of(payload.get("parent_config"))}
+    return {**chunk, "payload": payload}
 
 
 def event_frame(event):

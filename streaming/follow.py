@@ -6,6 +6,8 @@ position), and re-reads the database on any gap, on a ``stream.end`` that names 
 sent (``last_seq``), and on every idle heartbeat (rarely on a layer that reports drops). A
 dropped message therefore costs latency, never an event.
 """
+import asyncio
+
 from agentserver.api import sse
 from agentserver.db import db
 from streaming import notify, selectors
@@ -156,9 +158,10 @@ async def wait_run(consumer, *, run_id, is_over):
         if await db(is_over)(run_id=run_id):
             return
         while True:
-            message = await consumer.next_message(consumer.heartbeat)
+            due = consumer.last_write + consumer.heartbeat - asyncio.get_running_loop().time()
+            message = await consumer.next_message(max(due, 0.01))
+            await consumer.idle()  # the keep-alive is due every heartbeat, also while events flow
             if message is None:
-                await consumer.idle()
                 break
             if message["type"] != "stream.events" or message.get("dropped"):  # stream.end, resync: re-check
                 break

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 VERSION_FIELDS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "created_at", "name",
                   "description"]
 MISSING = "00000000-0000-0000-0000-000000000999"
-GRAPHS = "['builder', 'chat', 'echo', 'factory', 'fail', 'hitl', 'slow', 'steps', 'sub']"
+GRAPHS = "['builder', 'chat', 'config_runtime_factory', 'ctx', 'echo', 'factory', 'fail', 'failing_factory', 'hitl', 'junk_factory', 'runtime_factory', 'slow', 'steps', 'sub']"
 
 
 # --- create ----------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def test_create_rejects_bad_types_with_422_naming_the_field(api, body, field):
     response = api.post("/assistants", body, format="json")
     assert response.status_code == 422, response.content
     assert detail(response).startswith(f"{field}: ")
-    assert Assistant.objects.count() == 9  # only the system assistants
+    assert Assistant.objects.count() == 14  # only the system assistants
 
 
 def test_create_rejects_a_non_uuid_assistant_id(api):

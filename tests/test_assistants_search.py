@@ -25,8 +25,8 @@ def test_search_defaults_to_newest_first_with_pagination_headers(api):
     assert [a["assistant_id"] for a in body[:3]] == ids[::-1]
     assert response["x-pagination-total"] == "11" and response["x-pagination-next"] == "10"
     response = search(api, limit=10, offset=10)
-    assert len(response.json()) == 2
-    assert response["x-pagination-total"] == "12" and "x-pagination-next" not in response
+    assert len(response.json()) == 7
+    assert response["x-pagination-total"] == "17" and "x-pagination-next" not in response
 
 
 def test_search_filters(api):
@@ -104,7 +104,7 @@ def test_count(api):
         assert response.status_code == 200 and response["content-type"] == "application/json"
         return response.json()
 
-    assert count() == 11
+    assert count() == 16
     assert count(metadata={"tag": tag}) == 2
     assert count(metadata={"tag": tag}, graph_id="steps") == 1
     assert count(graph_id="echo") == 2

@@ -239,15 +239,15 @@ def test_purge_rejects_bad_arguments(args, message):
 # --- assistants / graphs -----------------------------------------------------------------------
 def test_sync_assistants_is_idempotent():
     out, _ = call("sync_assistants")
-    assert "created system assistant" in out and "9 created, 0 already present (9 graphs)" in out
-    assert Assistant.objects.count() == 9
-    assert call("sync_assistants")[0].strip() == "0 created, 9 already present (9 graphs)"
+    assert "created system assistant" in out and "14 created, 0 already present (14 graphs)" in out
+    assert Assistant.objects.count() == 14
+    assert call("sync_assistants")[0].strip() == "0 created, 14 already present (14 graphs)"
 
 
 def test_check_graphs_lists_every_graph():
     out, _ = call("check_graphs")
-    assert "slow     graph" in out and "tick, after" in out and "factory(config)" in out
-    assert "9 graph(s) OK" in out
+    assert any(line.split()[:2] == ["slow", "graph"] for line in out.splitlines()) and "tick, after" in out and "factory(config)" in out
+    assert "14 graph(s) OK" in out
 
 
 def test_check_graphs_names_the_broken_graph(tmp_path):
@@ -260,3 +260,20 @@ def test_check_graphs_names_the_broken_graph(tmp_path):
         call("check_graphs", "--config", str(config))
     with pytest.raises(CommandError, match="not found"):
         call("check_graphs", "--config", str(tmp_path / "nope.json"))
+
+
+def test_check_graphs_calls_factories(tmp_path):
+    from tests.conftest import GRAPHS_CONFIG
+
+    out, _ = call("check_graphs")
+    assert "factory(runtime)" in out and "factory(config, runtime)" in out and "built" in out
+    module = tmp_path / "bad.py"
+    module.write_text("def raising(config):\n    raise RuntimeError('no api key')\n\n"
+                      "def junk(runtime):\n    return 42\n")
+    for attr, message in (("raising", "its factory failed: RuntimeError\\('no api key'\\)"),
+                          ("junk", "expected a compiled graph, a StateGraph or a factory, got int")):
+        config = tmp_path / f"{attr}.json"
+        config.write_text(json.dumps({"graphs": {"good": f"{GRAPHS_CONFIG.parent}/graphs.py:echo",
+                                                 "bad": f"./bad.py:{attr}"}}))
+        with pytest.raises(CommandError, match=f"Graph 'bad': {message}"):
+            call("check_graphs", "--config", str(config))

@@ -34,7 +34,7 @@ def test_run_prints_the_stream_and_the_summary(live_executor):
     assert lines[-1] == '[10] updates  {"three":{"counter":3,"log":["three"]}}'
     assert "ended success" in err and "(10 events)" in err
     run = Run.objects.get()
-    assert run.metadata == {"from": "shell"} and run.kwargs["stream_mode"] == ["updates", "custom"]
+    assert run.metadata["from"] == "shell" and run.metadata["graph_id"] == "steps" and run.kwargs["stream_mode"] == ["updates", "custom"]
     assert Thread.objects.get(pk=run.thread_id).values["counter"] == 3
     assert f"on thread {run.thread_id}" in err
 

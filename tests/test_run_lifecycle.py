@@ -153,7 +153,7 @@ def test_finish_mirrors_the_outcome_on_the_thread():
          ThreadStatus.ERROR, {"__error__": {"error": "Boom", "message": "x"}}),
         (RunStatus.INTERRUPTED, None, CHECKPOINTED, ThreadStatus.INTERRUPTED, {"n": 1}),
         (RunStatus.SUCCESS, None, waiting, ThreadStatus.INTERRUPTED,
-         {"n": 2, "__interrupt__": [{"id": "i", "value": 1}]}),
+         {"n": 2, "__interrupt__": [{"value": 1, "id": "i", "response_schema": None}]}),
     ]
     for status, error, mirror, thread_status, output in cases:
         run = make_run()

@@ -31,7 +31,8 @@ async def test_background_run_object_and_list(sdk, ahttp):
     run = await create(ahttp, thread_id, graph="steps", input={}, metadata={"k": "v"})
     assert run["thread_id"] == thread_id and run["status"] in ("pending", "running", "success")
     assert run["kwargs"]["stream_mode"] == ["values"] and run["multitask_strategy"] == "enqueue"
-    assert run["metadata"] == {"k": "v"}
+    # the assistant's and the thread's metadata, then the request's (as on the reference)
+    assert run["metadata"] == {"created_by": "system", "graph_id": "steps", "assistant_id": run["assistant_id"], "k": "v"}
     await sdk.runs.join(thread_id, run["run_id"])
     fetched = await sdk.runs.get(thread_id, run["run_id"])
     assert fetched["status"] == "success"

@@ -22,7 +22,7 @@ EMPTY = {"values": {}, "next": [], "tasks": [], "metadata": None, "created_at": 
          "parent_checkpoint": None, "interrupts": [], "checkpoint_id": None, "parent_checkpoint_id": None}
 MISSING = "00000000-0000-0000-0000-000000000001"
 UNKNOWN_CHECKPOINT = "1f1e62e3-77e6-62ac-8002-9e7711ccbc9c"
-GRAPHS = "['builder', 'chat', 'echo', 'factory', 'fail', 'hitl', 'slow', 'steps', 'sub']"
+GRAPHS = "['builder', 'chat', 'config_runtime_factory', 'ctx', 'echo', 'factory', 'fail', 'failing_factory', 'hitl', 'junk_factory', 'runtime_factory', 'slow', 'steps', 'sub']"
 
 
 def new_thread(api, **metadata):

@@ -9,7 +9,9 @@ from streaming import follow, selectors
 class ThreadStreamConsumer(StreamConsumer):
     async def respond(self, body):
         thread_id = path_uuid(self, "thread_id", "thread")
-        modes = parse_stream_modes(self.query().get("stream_modes", []), allowed=follow.THREAD_MODES) or ["run_modes"]
+        query = self.query()  # stream_mode is what langgraph_sdk sends, stream_modes the reference's docs
+        raw = [*query.get("stream_modes", []), *query.get("stream_mode", [])]
+        modes = parse_stream_modes(raw, allowed=follow.THREAD_MODES) or ["run_modes"]
         after = parse_last_event_id(self.header("last-event-id"))
         head = await db(selectors.log_head)(thread_id=thread_id)
         if head is None:

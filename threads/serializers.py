@@ -180,11 +180,14 @@ class HistoryQuerySerializer(serializers.Serializer):
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class BeforeField(serializers.Field):
-    """``before``: a checkpoint id, or a CheckpointConfig naming one (the SDK sends either)."""
+    """``before``: a checkpoint id, a checkpoint object or a checkpoint config naming one
+    (``{"configurable": {"checkpoint_id": ...}}``, what the SDK sends)."""
 
     def to_internal_value(self, data):
         if isinstance(data, str):
             return CheckpointIdField().run_validation(data)
+        if isinstance(data, dict) and isinstance(data.get("configurable"), dict):
+            data = data["configurable"]
         if isinstance(data, dict):
             checkpoint = CheckpointSerializer(data=data)
             checkpoint.is_valid(raise_exception=True)

@@ -57,13 +57,16 @@ def thread_config(thread_id, *, checkpoint=None, graph_id=None):
 
 
 @contextlib.asynccontextmanager
-async def open_graph(graph_id, config):
-    """The thread's graph with the server's checkpointer and store; 404 for an unknown graph id."""
+async def open_graph(graph_id, config, *, access_context="threads.read"):
+    """The thread's graph with the server's checkpointer and store; 404 for an unknown graph id.
+
+    ``access_context``: what a factory taking a ``ServerRuntime`` is told (threads.read / threads.update)."""
     if not isinstance(graph_id, str) or registry.get_spec(graph_id) is None:
         raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(registry.graph_ids())}")
     checkpointer = await get_checkpointer()
     store = await get_store()
-    async with registry.graph(graph_id, config=config, checkpointer=checkpointer, store=store) as graph:
+    async with registry.graph(graph_id, config=config, checkpointer=checkpointer, store=store,
+                              access_context=access_context) as graph:
         yield graph
 
 
@@ -103,7 +106,7 @@ async def acheckpoint_exists(*, thread_id, checkpoint):
 async def aupdate_state(*, thread_id, graph_id, values, as_node=None, checkpoint=None):
     """Apply ``values`` as if ``as_node`` had run; returns (the new checkpoint's config, latest state)."""
     config = thread_config(thread_id, checkpoint=checkpoint, graph_id=graph_id)
-    async with open_graph(graph_id, config) as graph:
+    async with open_graph(graph_id, config, access_context="threads.update") as graph:
         try:
             next_config = await graph.aupdate_state(config, values, as_node=as_node)
         except UPDATE_ERRORS as exc:
@@ -128,7 +131,7 @@ async def abulk_update(*, thread_id, graph_id, supersteps):
         [StateUpdate(_superstep_value(update), update.get("as_node")) for update in step["updates"]]
         for step in supersteps
     ]
-    async with open_graph(graph_id, config) as graph:
+    async with open_graph(graph_id, config, access_context="threads.update") as graph:
         try:
             await graph.abulk_update_state(config, steps)
         except UPDATE_ERRORS as exc:

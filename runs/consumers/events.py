@@ -8,6 +8,7 @@ from agentserver.api.exceptions import NotFound, ServiceError
 from agentserver.api.params import path_uuid
 from agentserver.db import db
 from runs import protocol_v2
+from runs import services as run_services
 from streaming import follow, selectors
 
 
@@ -34,7 +35,11 @@ class ThreadEventsConsumer(StreamConsumer):
         if head is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         since = request.get("since")
-        after = head if since is None else since // protocol_v2.SUBSEQ
+        if since is None:  # from the start of the thread's current run, if one is active
+            start = await db(run_services.current_run_start)(thread_id=thread_id)
+            after = head if start is None else start - 1
+        else:
+            after = since // protocol_v2.SUBSEQ
         self.since = since if since is not None else 0
         self.filters = {"channels": set(request["channels"]), "namespaces": request.get("namespaces"),
                         "depth": request.get("depth")}

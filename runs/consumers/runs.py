@@ -25,6 +25,7 @@ class CreateRunMixin:
         self.stateless = thread_id is None
         if self.stateless:
             payload["attached"] = True
+        payload["observed"] = True  # its creator streams or waits for it (see services.observe_run)
         run_id = uuid7()
         if subscribe:
             await self.subscribe(notify.run_group(run_id))
@@ -86,6 +87,12 @@ class JoinRunStreamConsumer(StreamConsumer):
         run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
         if run is None:
             raise NotFound("Run not found")
+        first = await db(services.observe_run)(run_id=run_id)
+        if after is None and first:
+            # The first client to attach to a background run gets it from its first event (its
+            # metadata frame included), however soon it started; later joiners get what comes next
+            # (a finished run: nothing, at once), as on the reference.
+            after = 0
         self.run_id = run_id
         await self.start(extra=_run_headers(run["thread_id"], run_id, "stream"))
         await follow.follow_run(self, run_id=run_id, is_over=selectors.run_is_over, after=after, modes=modes or None)
@@ -104,6 +111,7 @@ class JoinRunConsumer(StreamConsumer):
         run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
         if run is None:
             raise NotFound("Run not found")
+        await db(services.observe_run)(run_id=run_id)
         await self.start(content_type=b"application/json")
         await follow.wait_run(self, run_id=run_id, is_over=selectors.run_is_over)
         result = await db(selectors.run_output)(run_id=run_id)

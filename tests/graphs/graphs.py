@@ -1,13 +1,17 @@
 """Deterministic graphs the test-suite runs (no LLM, no network)."""
 import asyncio
+import contextlib
 import operator
+from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from langgraph_sdk.runtime import ServerRuntime
 
 
 def _chain(state_type, *nodes):
@@ -173,4 +177,71 @@ builder = _chain(FailState, ok)
 
 # factory: a callable taking the run's config.
 def make_graph(config):
+    return _chain(FailState, ok).compile()
+
+
+# ctx: a graph with a context_schema whose defaults a run without context sees.
+@dataclass
+class ModelContext:
+    model: str = "default-model"
+    temperature: float = 0.5
+
+
+class CtxState(TypedDict, total=False):
+    model: str
+    temperature: float
+
+
+def read_context(state: CtxState, runtime: Runtime[ModelContext]):
+    return {"model": runtime.context.model, "temperature": runtime.context.temperature}
+
+
+ctx = StateGraph(CtxState, context_schema=ModelContext)
+ctx.add_node("read_context", read_context)
+ctx.add_edge(START, "read_context")
+ctx.add_edge("read_context", END)
+ctx = ctx.compile()
+
+
+# runtime_factory: a factory taking a ServerRuntime; the graph reports how it was built.
+class BuiltState(TypedDict, total=False):
+    access_context: str
+    context: dict
+    has_store: bool
+
+
+def make_runtime_graph(runtime: ServerRuntime):
+    execution = runtime.execution_runtime
+    seen = {"access_context": runtime.access_context, "context": dict(execution.context or {}) if execution else {},
+            "has_store": runtime.store is not None}
+
+    def built(state: BuiltState):
+        return seen
+
+    return _chain(BuiltState, built).compile()
+
+
+# config_runtime_factory: an async context manager taking (config, runtime).
+@contextlib.asynccontextmanager
+async def make_config_runtime_graph(config, runtime: ServerRuntime):
+    seen = {"access_context": runtime.access_context,
+            "context": {"graph_id": config["configurable"].get("graph_id")}}
+
+    def built(state: BuiltState):
+        return seen
+
+    yield _chain(BuiltState, built).compile()
+
+
+# failing_factory: builds for reads (schemas, state) but raises when a run executes it.
+def make_failing_graph(runtime: ServerRuntime):
+    if runtime.execution_runtime is not None:
+        raise RuntimeError("factory failed on purpose")
+    return _chain(FailState, ok).compile()
+
+
+# junk_factory: returns something that is not a graph when a run executes it.
+async def make_junk_graph(runtime: ServerRuntime):
+    if runtime.execution_runtime is not None:
+        return "not a graph"
     return _chain(FailState, ok).compile()

@@ -1,19 +1,28 @@
 """manage.py check_graphs: load every graph of langgraph.json and report; non-zero exit on failure."""
+import asyncio
+
 from django.core.management.base import BaseCommand, CommandError
 
 from agentserver.cli import table
 from agentserver.conf import agent_settings
-from agentserver.graphs import GraphConfigError, load_config
+from agentserver.graphs import GraphConfigError, build_sample, load_config
 
 
 def describe(spec):
-    """(kind, nodes) of a loaded graph spec; factories are only built per run, so no nodes."""
-    if spec.factory:
-        kind = "factory(config)" if spec.factory_takes_config else "factory"
-        return kind, "-"
+    """(kind, nodes) of a loaded graph spec; a factory is called with a sample config (and a
+    ``ServerRuntime`` for ``assistants.read``), so one that raises or returns no graph fails here."""
     graph = spec.base_graph()
+    kind = "graph"
+    if spec.factory:
+        kind = f"factory({', '.join(spec.factory_args)})" if spec.factory_args else "factory"
+        try:
+            graph = asyncio.run(build_sample(spec))
+        except GraphConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the factory's own failure
+            raise GraphConfigError(f"Graph '{spec.graph_id}': its factory failed: {exc!r}") from exc
     nodes = [name for name in graph.nodes if not name.startswith("__")]
-    return "graph", ", ".join(nodes) or "-"
+    return kind, ", ".join(nodes) or "-"
 
 
 class Command(BaseCommand):
