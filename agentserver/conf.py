@@ -40,6 +40,9 @@ DEFAULTS = {
     # Dotted paths of callables ``policy(request: agentserver.api.pipeline.ApiRequest)`` run on every
     # API request (JSON views and streams) before its body is read; raise ApiError to refuse it.
     "REQUEST_POLICIES": [],
+    # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
+    # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
+    "API_KEYS": False,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
 }

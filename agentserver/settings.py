@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "threads",
     "runs",
     "streaming",
+    "apiauth",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ _ENV_OPTIONS = {
     "AGENTSERVER_HEARTBEAT_SECONDS": "HEARTBEAT_SECONDS",
     "AGENTSERVER_MAX_BODY_BYTES": "MAX_BODY_BYTES",
     "AGENTSERVER_POLL_SECONDS": "POLL_SECONDS",
+    "AGENTSERVER_API_KEYS": "API_KEYS",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the
@@ -153,6 +155,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "agentserver",
     "DESCRIPTION": "A self-hosted LangGraph Agent Server on Django.",
     "VERSION": "0.1.0",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apiauth.openapi.add_security"],
 }
 
 # --- CORS -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["agentserver", "streaming", "assistants", "threads", "runs"]
 # Apps above runs (each may import any layer below it, and not each other unless listed here).
-UPPER = [name for name in ("store", "crons", "interop", "metrics", "mcp_server", "a2a_server", "console")
+UPPER = [name for name in ("apiauth", "store", "crons", "interop", "metrics", "mcp_server", "a2a_server", "console")
          if (ROOT / name / "__init__.py").exists()]
 
 
