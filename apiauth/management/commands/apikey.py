@@ -31,6 +31,8 @@ class Command(BaseCommand):
         create.add_argument("--name", default="")
         create.add_argument("--expires", help="30d, 12h or an ISO date-time")
         create.add_argument("--create-user", action="store_true", help="create the user if missing")
+        create.add_argument("--access-all", action="store_true",
+                            help="grant the user apiauth.access_all_resources: it sees every user's resources")
         listing = sub.add_parser("list", help="list keys (prefix only)")
         listing.add_argument("--user")
         listing.add_argument("--all", action="store_true", help="include revoked keys")
@@ -40,13 +42,17 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         return getattr(self, f"_{action}")(**options)
 
-    def _create(self, *, user, name, expires, create_user, **_):
+    def _create(self, *, user, name, expires, create_user, access_all, **_):
         User = get_user_model()
         owner = User.objects.filter(**{User.USERNAME_FIELD: user}).first()
         if owner is None:
             if not create_user:
                 raise CommandError(f"no user {user!r} (add --create-user to make one)")
             owner = User.objects.create_user(**{User.USERNAME_FIELD: user})
+        if access_all:
+            from django.contrib.auth.models import Permission
+
+            owner.user_permissions.add(Permission.objects.get(codename="access_all_resources", content_type__app_label="apiauth"))
         key, raw = ApiKey.objects.issue(user=owner, name=name, expires_at=_expiry(expires))
         self.stderr.write(f"API key {key.prefix}… for {owner}; copy it now, it is not shown again:")
         self.stdout.write(raw)
