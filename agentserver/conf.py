@@ -31,6 +31,9 @@ DEFAULTS = {
     # Seconds a SIGTERM'd worker lets its runs finish before handing them back.
     "SHUTDOWN_GRACE_SECONDS": 20.0,
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # Hosts a run's ``webhook`` URL may point at (``example.com`` also allows its subdomains); empty:
+    # any. Set it when untrusted users can create runs: the server POSTs to the URL they give.
+    "WEBHOOK_ALLOWED_HOSTS": [],
     # The apps' consumer route lists (long-lived responses), matched before Django's URLconf.
     "CONSUMER_ROUTES": ["runs.routing.consumer_routes", "threads.routing.consumer_routes"],
     # Request bodies above this many bytes get a 413, on every route (JSON views and streams).

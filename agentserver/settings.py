@@ -132,6 +132,7 @@ _ENV_OPTIONS = {
     "AGENTSERVER_MAX_BODY_BYTES": "MAX_BODY_BYTES",
     "AGENTSERVER_POLL_SECONDS": "POLL_SECONDS",
     "AGENTSERVER_API_KEYS": "API_KEYS",
+    "AGENTSERVER_WEBHOOK_ALLOWED_HOSTS": "WEBHOOK_ALLOWED_HOSTS",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the

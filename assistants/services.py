@@ -152,14 +152,15 @@ def set_latest_version(*, assistant_id, version, filters=None):
     return assistant
 
 
-def delete_assistant(*, assistant_id, delete_threads=False, filters=None):
+def delete_assistant(*, assistant_id, delete_threads=False, filters=None, thread_filters=None):
     """Delete an assistant and its versions; its active runs are cancelled (interrupt).
 
-    With ``delete_threads``, threads whose ``metadata.assistant_id`` is this assistant go too."""
+    With ``delete_threads``, threads whose ``metadata.assistant_id`` is this assistant go too (those
+    the authorization ``thread_filters`` let through)."""
     if not Assistant.objects.visible(filters).filter(pk=assistant_id).exists():
         raise NotFound(f"Assistant with ID {assistant_id} not found")
     if delete_threads:
-        _delete_threads_of(assistant_id=assistant_id)
+        _delete_threads_of(assistant_id=assistant_id, filters=thread_filters)
     _cancel_runs_of(assistant_id=assistant_id)
     Assistant.objects.filter(pk=assistant_id).delete()
 
@@ -168,6 +169,6 @@ def _cancel_runs_of(*, assistant_id):
     hooks.dependents().cancel_runs(assistant_id=assistant_id)
 
 
-def _delete_threads_of(*, assistant_id):
+def _delete_threads_of(*, assistant_id, filters=None):
     """Threads created for this assistant, with their runs, events and checkpoints."""
-    return hooks.dependents().delete_threads(assistant_id=assistant_id)
+    return hooks.dependents().delete_threads(assistant_id=assistant_id, filters=filters)

@@ -114,7 +114,12 @@ class AssistantDetailView(APIView):
         assistant_id = _assistant_id(assistant_id)
         query = _validated(DeleteQuerySerializer, request.query_params)
         filters = _authorize(request, "delete", {"assistant_id": assistant_id})
-        services.delete_assistant(assistant_id=assistant_id, delete_threads=query["delete_threads"], filters=filters)
+        thread_filters = None
+        if query["delete_threads"]:
+            thread_filters = access.authorize(getattr(request, "api", None), "threads", "delete",
+                                              {"assistant_id": assistant_id})
+        services.delete_assistant(assistant_id=assistant_id, delete_threads=query["delete_threads"], filters=filters,
+                                  thread_filters=thread_filters)
         return Response(status=204)
 
 

@@ -3,9 +3,22 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from agentserver.conf import agent_settings
 from agentserver.ids import parse_uuid
 
 _URL_VALIDATOR = URLValidator(schemes=["http", "https"])  # compiled once, not per request
+
+
+def webhook_host_allowed(url):
+    """Whether ``url``'s host is one of ``AGENTSERVER["WEBHOOK_ALLOWED_HOSTS"]`` (or a subdomain of
+    one); every host is allowed while that list is empty."""
+    from urllib.parse import urlsplit
+
+    allowed = [host.lower().lstrip(".") for host in agent_settings.WEBHOOK_ALLOWED_HOSTS]
+    if not allowed:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == item or host.endswith("." + item) for item in allowed)
 STREAM_MODES = ("values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom")
 MULTITASK_STRATEGIES = ("reject", "rollback", "interrupt", "enqueue")
 
@@ -111,6 +124,8 @@ class RunCreateSerializer(serializers.Serializer):
                 _URL_VALIDATOR(value)
             except DjangoValidationError:
                 raise serializers.ValidationError("Enter a valid URL.") from None
+            if not webhook_host_allowed(value):
+                raise serializers.ValidationError("Webhook host not allowed (AGENTSERVER_WEBHOOK_ALLOWED_HOSTS).")
         return value
 
     def validate_checkpoint_id(self, value):

@@ -25,11 +25,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _postgres_live_url(url):
+def _postgres_live_url(url, suffix="_live"):
     import psycopg
 
     parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_live"
+    name = parsed.path.lstrip("/") + suffix
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -37,14 +37,16 @@ def _postgres_live_url(url):
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
-def server_env(data_dir, **extra):
+def server_env(data_dir, *, db_suffix="_live", **extra):
+    """The environment of a live server; ``db_suffix`` names its PostgreSQL database (a server that
+    runs beside the session's ``agent_server`` needs its own)."""
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["AGENTSERVER_DATA_DIR"] = str(data_dir)
     env["LANGGRAPH_CONFIG"] = str(GRAPHS_CONFIG)
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_live_url(database_url)
+        env["DATABASE_URL"] = _postgres_live_url(database_url, db_suffix)
     else:
         env["DATABASE_URL"] = f"sqlite:///{data_dir}/live.sqlite3"
     env.update(extra)

@@ -27,7 +27,8 @@ def manage(server, *args):
 @pytest.fixture(scope="module")
 def keys_server():
     data_dir = Path(tempfile.mkdtemp(prefix="agentserver-keys-"))
-    env = server_env(data_dir, LANGGRAPH_CONFIG=str(CONFIG), AGENTSERVER_API_KEYS="1")
+    env = server_env(data_dir, db_suffix="_live_keys", LANGGRAPH_CONFIG=str(CONFIG),
+                     AGENTSERVER_API_KEYS="1")
     server = LiveServer(env, free_port(), data_dir / "server.log")
     server.start()
     server.keys = {

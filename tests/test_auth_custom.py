@@ -20,7 +20,7 @@ CONFIG = ROOT / "tests" / "auth" / "langgraph.json"
 @pytest.fixture(scope="module")
 def auth_server():
     data_dir = Path(tempfile.mkdtemp(prefix="agentserver-auth-"))
-    server = LiveServer(server_env(data_dir, LANGGRAPH_CONFIG=str(CONFIG)), free_port(), data_dir / "server.log")
+    server = LiveServer(server_env(data_dir, db_suffix="_live_auth", LANGGRAPH_CONFIG=str(CONFIG)), free_port(), data_dir / "server.log")
     server.start()
     yield server
     server.stop()
