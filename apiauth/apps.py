@@ -8,7 +8,7 @@ class ApiAuthConfig(AppConfig):
 
     def ready(self):
         from agentserver.signals import server_starting
-        from apiauth import setup
+        from apiauth import checks, setup  # noqa: F401 - checks registers the system checks
 
         setup.install()
         server_starting.connect(setup.load_on_start, dispatch_uid="apiauth.load_on_start")

@@ -147,3 +147,20 @@ def test_webhook_hosts_can_be_restricted(api):
 
         assert webhook_host_allowed("https://a.hooks.example.com/x")
         assert not webhook_host_allowed("https://evilhooks.example.com/x")
+
+
+def test_a_broken_auth_file_is_a_startup_error(tmp_path):
+    from apiauth.checks import check_auth
+
+    config = tmp_path / "langgraph.json"
+    config.write_text('{"graphs": {"echo": "x.py:echo"}, "auth": {"path": "./missing.py:auth"}}')
+    (tmp_path / "notauth.py").write_text("auth = 42\n")
+    with with_options(GRAPHS_CONFIG=str(config)):
+        setup.backend.cache_clear()
+        errors = check_auth()
+        assert [e.id for e in errors] == ["apiauth.E001"] and "file not found" in errors[0].msg
+        config.write_text('{"graphs": {"echo": "x.py:echo"}, "auth": {"path": "./notauth.py:auth"}}')
+        setup.backend.cache_clear()
+        assert "is not a langgraph_sdk.Auth object" in check_auth()[0].msg
+    setup.backend.cache_clear()
+    assert check_auth() == []
