@@ -1,6 +1,7 @@
 """The built-in authenticator (AGENTSERVER_API_KEYS=1) against a live server, through langgraph_sdk.
 
 Keys are made with ``manage.py apikey`` on the live server's database, as an operator would."""
+import json
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,28 @@ from tests.test_auth_custom import every_endpoint, request
 CONFIG = ROOT / "tests" / "auth" / "keys.json"
 
 
+# `manage.py apikey` as an operator runs it, in one process (each manage.py start costs seconds).
+MAKE_KEYS = """
+import io, json
+from django.core.management import call_command
+
+def apikey(*args):
+    out = io.StringIO()
+    call_command("apikey", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip()
+
+keys = {
+    "alice": apikey("create", "--user", "alice", "--create-user", "--name", "laptop"),
+    "bob": apikey("create", "--user", "bob", "--create-user"),
+    "ops": apikey("create", "--user", "ops", "--create-user", "--access-all"),
+    "expired": apikey("create", "--user", "alice", "--expires", "2000-01-01T00:00:00"),
+    "revoked": apikey("create", "--user", "alice", "--name", "old"),
+}
+apikey("revoke", keys["revoked"])
+print(json.dumps(keys))
+"""
+
+
 def manage(server, *args):
     done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=server.env, check=True,
                           capture_output=True, text=True)
@@ -31,14 +54,7 @@ def keys_server():
                      AGENTSERVER_API_KEYS="1")
     server = LiveServer(env, free_port(), data_dir / "server.log")
     server.start()
-    server.keys = {
-        "alice": manage(server, "apikey", "create", "--user", "alice", "--create-user", "--name", "laptop"),
-        "bob": manage(server, "apikey", "create", "--user", "bob", "--create-user"),
-        "ops": manage(server, "apikey", "create", "--user", "ops", "--create-user", "--access-all"),
-        "expired": manage(server, "apikey", "create", "--user", "alice", "--expires", "2000-01-01T00:00:00"),
-        "revoked": manage(server, "apikey", "create", "--user", "alice", "--name", "old"),
-    }
-    manage(server, "apikey", "revoke", server.keys["revoked"])
+    server.keys = json.loads(manage(server, "shell", "-c", MAKE_KEYS).splitlines()[-1])
     yield server
     server.stop()
 
