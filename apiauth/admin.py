@@ -13,6 +13,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     fields = ("user", "name", "expires_at", "prefix", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # a key never moves to another user: revoke it and make one for them
+        return self.readonly_fields + (("user",) if obj is not None else ())
+
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)

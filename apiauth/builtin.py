@@ -2,7 +2,8 @@
 
 A key is sent as ``x-api-key: <key>`` or ``Authorization: Bearer <key>``. The user it belongs to is
 the request's user (``identity`` = the username). Authorization, the same rules for every resource:
-what a user creates is stamped ``metadata.owner = <username>``; reads, searches, counts, updates,
+what a user creates is stamped ``metadata.owner = <username>`` (which a plain user cannot change
+later); reads, searches, counts, updates,
 deletes, runs, joins and streams only see what they own (another user's resource is a 404). The
 graphs' system assistants are readable (and runnable) by everyone, changeable by no plain user.
 Users with the permission ``apiauth.access_all_resources`` (superusers have it) see everything.
@@ -56,6 +57,8 @@ class ApiKeyAuth:
             value["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), "owner": identity}
         if ACCESS_ALL in (user.get("permissions") or []):
             return None
+        if action == "update" and isinstance(value.get("metadata"), dict):
+            value["metadata"].pop("owner", None)  # a plain user cannot give away (or take) ownership
         if action == "create_run":
             self._check_assistant(identity, value.get("assistant_id"))
         if resource == "assistants" and action in ("read", "search"):

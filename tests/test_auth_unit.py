@@ -129,6 +129,9 @@ def test_api_keys_setting_turns_the_policy_on_and_auth_off_is_unchanged(api, use
     assert api.get(f"/threads/{thread_id}", HTTP_AUTHORIZATION=f"Bearer {raw_alice}").status_code == 200
     assert api.get(f"/threads/{thread_id}", HTTP_AUTHORIZATION=f"Bearer {raw_bob}").status_code == 404
     assert ApiKey.objects.get(digest=digest(raw_alice)).last_used_at is not None
+    patched = api.patch(f"/threads/{thread_id}", {"metadata": {"owner": "bob", "y": 2}}, format="json",
+                        HTTP_X_API_KEY=raw_alice)
+    assert patched.json()["metadata"] == {"x": 1, "owner": "alice", "y": 2}
 
 
 def test_without_auth_nothing_is_checked_or_stamped(api):
