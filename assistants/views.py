@@ -72,8 +72,10 @@ class AssistantSearchView(APIView):
         data = _validated(AssistantSearchSerializer, _body(request))
         select = data.pop("select", None)
         offset = data["offset"]
-        filters = _authorize(request, "search", access.value_of(
-            graph_id=data.get("graph_id"), metadata=data.get("metadata"), limit=data["limit"], offset=offset))
+        value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}), limit=data["limit"],
+                                offset=offset)
+        filters = _authorize(request, "search", value)
+        data["metadata"] = value.get("metadata")  # (a handler may narrow the search itself)
         assistants, next_offset = selectors.search_assistants(**data, filters=filters)
         if next_offset is None:
             headers = {"X-Pagination-Total": str(offset + len(assistants))}
@@ -88,7 +90,9 @@ class AssistantCountView(APIView):
     @extend_schema(request=AssistantCountSerializer, responses=OpenApiTypes.INT)
     def post(self, request):
         data = _validated(AssistantCountSerializer, _body(request))
-        filters = _authorize(request, "search", access.value_of(graph_id=data.get("graph_id"), metadata=data.get("metadata")))
+        value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}))
+        filters = _authorize(request, "search", value)
+        data["metadata"] = value.get("metadata")
         return Response(selectors.count_assistants(**data, filters=filters))
 
 

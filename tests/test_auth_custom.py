@@ -237,3 +237,16 @@ async def test_bulk_cancel_and_batch_only_touch_the_callers_runs(auth_server):
     assert batch[0]["metadata"]["owner"] == "bob"
     with raw(auth_server, "admin") as http:  # (bob's own read filter wants participants: his runs' threads have none)
         assert http.get(f"/runs/{batch[0]['run_id']}").status_code == 200
+
+
+async def test_a_handler_may_narrow_a_search_by_changing_its_value(auth_server):
+    alice, bob = client(auth_server, "alice"), client(auth_server, "bob")
+    tag = str(uuid.uuid4())
+    for _ in range(2):
+        await alice.assistants.create("echo", metadata={"tag": tag})
+    await bob.assistants.create("echo", metadata={"tag": tag})
+    assert await alice.assistants.count(metadata={"tag": tag}) == 2
+    assert await bob.assistants.count(metadata={"tag": tag}) == 1
+    found = await alice.assistants.search(metadata={"tag": tag}, limit=1)
+    assert len(found) == 1 and found[0]["metadata"]["owner"] == "alice"
+    assert await bob.assistants.count() == 1  # the graphs' system assistants have no owner

@@ -56,10 +56,11 @@ class ThreadSearchView(APIView):
     def post(self, request):
         body = validated(s.ThreadSearchSerializer, read_body(request))
         limit, offset = body["limit"], body["offset"]
-        filters = authorize(request, "search", metadata=body.get("metadata"), values=body.get("values"),
-                            status=body.get("status"), limit=limit, offset=offset, ids=body.get("ids"))
+        value = access.value_of(metadata=dict(body.get("metadata") or {}), values=body.get("values"), status=body.get("status"),
+                                limit=limit, offset=offset, ids=body.get("ids"))
+        filters = access.authorize(getattr(request, "api", None), "threads", "search", value)
         threads, total = selectors.search_threads(
-            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"),
+            metadata=value.get("metadata"), values=body.get("values"), status=body.get("status"),
             ids=body.get("ids"), limit=limit, offset=offset, sort_by=body.get("sort_by"),
             sort_order=body.get("sort_order"), filters=filters,
         )
@@ -74,10 +75,10 @@ class ThreadCountView(APIView):
     @extend_schema(request=s.ThreadCountSerializer, responses=OpenApiTypes.INT)
     def post(self, request):
         body = validated(s.ThreadCountSerializer, read_body(request))
-        filters = authorize(request, "search", metadata=body.get("metadata"), values=body.get("values"),
-                            status=body.get("status"))
+        value = access.value_of(metadata=dict(body.get("metadata") or {}), values=body.get("values"), status=body.get("status"))
+        filters = access.authorize(getattr(request, "api", None), "threads", "search", value)
         return Response(selectors.count_threads(
-            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"), filters=filters,
+            metadata=value.get("metadata"), values=body.get("values"), status=body.get("status"), filters=filters,
         ))
 
 

@@ -74,3 +74,9 @@ async def delete_assistant(ctx: Auth.types.AuthContext, value):
     if "admin" not in ctx.permissions:
         raise Auth.exceptions.HTTPException(status_code=403, detail="Only admins delete assistants")
     return None
+
+
+@auth.on.assistants.search
+async def search_assistants(ctx: Auth.types.AuthContext, value: Auth.types.on.assistants.search.value):
+    """Narrows the search by changing the value itself (no filter returned)."""
+    value["metadata"]["owner"] = ctx.user.identity
