@@ -16,6 +16,11 @@ objects, so the apps below the authorizer need not know it. Without an authorize
 
 Runs are authorized as actions on their thread (``threads.create_run``, ``threads.read``,
 ``threads.update`` for cancel, ``threads.delete``), as the reference does.
+
+Apps above runs use the same call: crons as ``("crons", "create"|"read"|"update"|"delete"|"search")``
+with filters on the cron's metadata; the store as ``("store", "put"|"get"|"search"|"delete"|
+"list_namespaces")`` with a value holding ``namespace`` (a handler scopes it by rewriting it, e.g.
+prepending the user's identity: read ``value["namespace"]`` back after the call).
 """
 from __future__ import annotations
 
