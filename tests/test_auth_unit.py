@@ -167,3 +167,59 @@ def test_a_broken_auth_file_is_a_startup_error(tmp_path):
         assert "is not a langgraph_sdk.Auth object" in check_auth()[0].msg
     setup.backend.cache_clear()
     assert check_auth() == []
+
+
+def test_the_most_specific_handler_wins_and_results_map_to_filters_or_refusals():
+    from langgraph_sdk import Auth
+
+    from agentserver.api.pipeline import ApiError
+    from apiauth.custom import CustomAuth
+    from apiauth.users import normalize
+
+    auth = Auth()
+    calls = []
+
+    @auth.on
+    async def everything(ctx, value):
+        calls.append(("global", ctx.resource, ctx.action))
+        return {"owner": ctx.user.identity}
+
+    @auth.on.threads
+    async def threads(ctx, value):
+        calls.append(("threads", ctx.resource, ctx.action))
+        value.setdefault("metadata", {})["seen"] = True
+        return True
+
+    @auth.on.threads.delete
+    async def no_deletes(ctx, value):
+        return False
+
+    @auth.on.assistants.update
+    async def odd(ctx, value):
+        return 42
+
+    @auth.on.crons.read
+    async def teapot(ctx, value):
+        raise Auth.exceptions.HTTPException(status_code=418, headers={"x": "y"})
+
+    custom = CustomAuth(auth)
+    user = normalize({"identity": "alice", "permissions": ["p"], "when": object()})
+    value = {}
+    assert custom.authorize(user, "threads", "create", value) is None and value == {"metadata": {"seen": True}}
+    assert custom.authorize(user, "assistants", "read", {}) == {"owner": "alice"}
+    assert calls == [("threads", "threads", "create"), ("global", "assistants", "read")]
+    with pytest.raises(ApiError) as denied:
+        custom.authorize(user, "threads", "delete", {})
+    assert denied.value.status_code == 403
+    with pytest.raises(ApiError) as odd_result:
+        custom.authorize(user, "assistants", "update", {})
+    assert odd_result.value.status_code == 403
+    with pytest.raises(ApiError) as raised:
+        custom.authorize(user, "crons", "read", {})
+    assert (raised.value.status_code, raised.value.detail, raised.value.headers) == (418, "I'm a Teapot", {"x": "y"})
+    assert normalize("bob") == {"identity": "bob", "display_name": "bob", "permissions": [], "is_authenticated": True}
+    with pytest.raises(TypeError):
+        normalize({"permissions": []})
+    from agentserver.api.access import _as_json
+
+    assert isinstance(_as_json(user)["when"], str)

@@ -24,6 +24,7 @@ prepending the user's identity: read ``value["namespace"]`` back after the call)
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
@@ -92,6 +93,12 @@ def _run_value(payload: dict, thread_id) -> dict:
     }
 
 
+def _as_json(user) -> dict:
+    """The user as stored with the run: JSON (a value the authenticator returned that JSON cannot
+    hold becomes its ``str``)."""
+    return json.loads(json.dumps(dict(user), default=str))
+
+
 def authorize_run(api_request, payload: dict, *, thread_id) -> tuple[dict, dict | None]:
     """``threads.create_run`` for a run-create payload: returns ``(payload, filters)``, the payload
     with the metadata the handler stamped and the user in ``config.configurable``
@@ -106,7 +113,7 @@ def authorize_run(api_request, payload: dict, *, thread_id) -> tuple[dict, dict 
     payload["metadata"] = value.get("metadata") or {}
     config = dict(payload.get("config") or {})
     configurable = dict(config.get("configurable") or {})
-    configurable.update(langgraph_auth_user=dict(user), langgraph_auth_user_id=user.get("identity"),
+    configurable.update(langgraph_auth_user=_as_json(user), langgraph_auth_user_id=user.get("identity"),
                         langgraph_auth_permissions=list(user.get("permissions") or []))
     config["configurable"] = configurable
     payload["config"] = config
