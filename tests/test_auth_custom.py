@@ -94,6 +94,11 @@ def test_every_endpoint_answers_401_without_credentials_and_open_paths_stay_open
             assert response.json() == {"detail": "Missing token"}, (method, path)
         for path in ("/ok", "/info", "/openapi.json"):
             assert http.get(path).status_code == 200, path
+        preflight = http.options("/threads/search", headers={"Origin": "https://studio.example",
+                                                             "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 200  # CORS preflights carry no credentials
+        refused = http.post("/threads/search", json={}, headers={"Origin": "https://studio.example"})
+        assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
         security = http.get("/openapi.json").json()
         assert security["security"] == [{"bearer": []}]
         assert security["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
