@@ -46,7 +46,9 @@ class ThreadRunsView(APIView):
         thread_id = uuid_or_422(thread_id, what="thread")
         params = ListRunsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        filters = _authorize(request, "read", thread_id=thread_id)
+        # as the reference: listing a thread's runs is a search (``ThreadsSearch`` with ``thread_id``)
+        filters = _authorize(request, "search", thread_id=thread_id, status=params.validated_data.get("status"),
+                             limit=params.validated_data["limit"], offset=params.validated_data["offset"])
         runs = selectors.list_runs(thread_id=thread_id, **params.validated_data, filters=filters)
         return Response(RunSerializer(runs, many=True).data)
 

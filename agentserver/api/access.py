@@ -14,8 +14,9 @@ applies in SQL. Selectors and services receive filters as data (``filters=``), n
 objects, so the apps below the authorizer need not know it. Without an authorizer (auth off),
 ``authorize`` returns None and nothing changes.
 
-Runs are authorized as actions on their thread (``threads.create_run``, ``threads.read``,
-``threads.update`` for cancel, ``threads.delete``), as the reference does.
+Runs are authorized as actions on their thread, as the reference does: ``threads.create_run``,
+``threads.read`` (a run, its join and stream), ``threads.search`` (a thread's list of runs, with
+``thread_id``), ``threads.update`` (cancel), ``threads.delete``.
 
 Apps above runs use the same call: crons as ``("crons", "create"|"read"|"update"|"delete"|"search")``
 with filters on the cron's metadata; the store as ``("store", "put"|"get"|"search"|"delete"|
