@@ -132,6 +132,16 @@ def test_api_keys_setting_turns_the_policy_on_and_auth_off_is_unchanged(api, use
     patched = api.patch(f"/threads/{thread_id}", {"metadata": {"owner": "bob", "y": 2}}, format="json",
                         HTTP_X_API_KEY=raw_alice)
     assert patched.json()["metadata"] == {"x": 1, "owner": "alice", "y": 2}
+    # taking over someone else's id is a conflict, never their data
+    again = api.post("/threads", {"thread_id": thread_id, "if_exists": "do_nothing"}, format="json",
+                     HTTP_X_API_KEY=raw_bob)
+    assert again.status_code == 409 and "owner" not in again.content.decode()
+    assert api.post("/threads", {"thread_id": thread_id, "if_exists": "do_nothing"}, format="json",
+                    HTTP_X_API_KEY=raw_alice).status_code == 200
+    assistant = api.post("/assistants", {"graph_id": "echo"}, format="json", HTTP_X_API_KEY=raw_alice).json()
+    taken = api.post("/assistants", {"graph_id": "echo", "assistant_id": assistant["assistant_id"],
+                                     "if_exists": "do_nothing"}, format="json", HTTP_X_API_KEY=raw_bob)
+    assert taken.status_code == 409
 
 
 def test_without_auth_nothing_is_checked_or_stamped(api):
