@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import NotFoundError
+from langgraph_sdk.errors import AuthenticationError, NotFoundError
 
 from tests.conftest import ROOT, LiveServer, free_port, server_env
 from tests.helpers import parse_sse
@@ -255,3 +255,14 @@ async def test_a_handler_may_narrow_a_search_by_changing_its_value(auth_server):
     found = await alice.assistants.search(metadata={"tag": tag}, limit=1)
     assert len(found) == 1 and found[0]["metadata"]["owner"] == "alice"
     assert await bob.assistants.count() == 1  # the graphs' system assistants have no owner
+
+
+async def test_remote_graph_with_the_callers_headers(auth_server):
+    from langgraph.pregel.remote import RemoteGraph
+
+    remote = RemoteGraph("whoami", url=auth_server.url, api_key=None, headers={"Authorization": "Bearer alice"})
+    result = await remote.ainvoke({})
+    assert result["identity"] == "alice" and result["owner"] == "alice"
+    anonymous = RemoteGraph("whoami", url=auth_server.url, api_key=None)
+    with pytest.raises(AuthenticationError, match="Missing token"):
+        await anonymous.ainvoke({})
