@@ -31,6 +31,9 @@ DEFAULTS = {
     # Seconds a SIGTERM'd worker lets its runs finish before handing them back.
     "SHUTDOWN_GRACE_SECONDS": 20.0,
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # Hosts a run's ``webhook`` URL may point at (``example.com`` also allows its subdomains); empty:
+    # any. Set it when untrusted users can create runs: the server POSTs to the URL they give.
+    "WEBHOOK_ALLOWED_HOSTS": [],
     # The apps' consumer route lists (long-lived responses), matched before Django's URLconf.
     "CONSUMER_ROUTES": ["runs.routing.consumer_routes", "threads.routing.consumer_routes"],
     # Dotted paths of ``wrap(app) -> app`` applied around the HTTP application, innermost first
@@ -47,6 +50,9 @@ DEFAULTS = {
     # waiting WEBHOOK_RETRY_BACKOFF_SECONDS, then twice that, ... in between.
     "WEBHOOK_MAX_ATTEMPTS": 3,
     "WEBHOOK_RETRY_BACKOFF_SECONDS": 0.5,
+    # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
+    # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
+    "API_KEYS": False,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
     # Crons: every process with an executor looks for due crons this often (False: never).

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "retention",
     "interop",
     "console",
+    "apiauth",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,8 @@ _ENV_OPTIONS = {
     "AGENTSERVER_MAX_BODY_BYTES": "MAX_BODY_BYTES",
     "AGENTSERVER_POLL_SECONDS": "POLL_SECONDS",
     "AGENTSERVER_EXECUTOR_HEARTBEAT_SECONDS": "EXECUTOR_HEARTBEAT_SECONDS",
+    "AGENTSERVER_API_KEYS": "API_KEYS",
+    "AGENTSERVER_WEBHOOK_ALLOWED_HOSTS": "WEBHOOK_ALLOWED_HOSTS",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the
@@ -168,7 +171,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "interop.openapi.add_interop_paths"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "interop.openapi.add_interop_paths",
+                             "apiauth.openapi.add_security"],
 }
 
 # --- CORS -----------------------------------------------------------------------------------

@@ -12,16 +12,17 @@ class AssistantDependents(Protocol):
     def cancel_runs(self, *, assistant_id: UUID) -> None:
         """Interrupt the assistant's pending and running runs."""
 
-    def delete_threads(self, *, assistant_id: UUID) -> list[UUID]:
+    def delete_threads(self, *, assistant_id: UUID, filters: dict | None = None) -> list[UUID]:
         """Delete the threads created for the assistant (``metadata.assistant_id``), with their
-        runs, events and checkpoints; returns their ids."""
+        runs, events and checkpoints; returns their ids. ``filters``: authorization of the threads
+        (``agentserver.api.access``): only the ones it lets through."""
 
 
 class _Nothing:
     def cancel_runs(self, *, assistant_id):
         return None
 
-    def delete_threads(self, *, assistant_id):
+    def delete_threads(self, *, assistant_id, filters=None):
         return []
 
 

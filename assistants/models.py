@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from agentserver.ids import uuid7
-from agentserver.jsonfilters import json_contains
+from agentserver.jsonfilters import access_q, json_contains
 
 
 class AssistantQuerySet(models.QuerySet):
@@ -14,6 +14,10 @@ class AssistantQuerySet(models.QuerySet):
 
     def name_contains(self, name):
         return self.filter(name__icontains=name) if name else self
+
+    def visible(self, filters):
+        """The assistants an authorization filter (``agentserver.api.access``) lets through."""
+        return self.filter(access_q("metadata", filters)) if filters else self
 
 
 class Assistant(models.Model):

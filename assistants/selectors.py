@@ -14,17 +14,17 @@ def require_graph(*, graph_id):
         raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(registry.specs)}")
 
 
-def get_assistant(*, assistant_id):
-    """By UUID; 404 ``Not Found`` as the reference."""
+def get_assistant(*, assistant_id, filters=None):
+    """By UUID; 404 ``Not Found`` as the reference (also when authorization ``filters`` hide it)."""
     try:
-        return Assistant.objects.get(pk=assistant_id)
+        return Assistant.objects.visible(filters).get(pk=assistant_id)
     except Assistant.DoesNotExist:
         raise NotFound("Not Found") from None
 
 
-def get_registered_assistant(*, assistant_id):
+def get_registered_assistant(*, assistant_id, filters=None):
     """As ``get_assistant``, but an assistant of a graph no longer in langgraph.json is hidden."""
-    assistant = get_assistant(assistant_id=assistant_id)
+    assistant = get_assistant(assistant_id=assistant_id, filters=filters)
     if assistant.graph_id not in registry.specs:
         raise NotFound(f"assistant {assistant_id} not found")
     return assistant
@@ -48,10 +48,10 @@ def resolve_assistant(*, assistant_id, missing_detail="Thread or assistant not f
         raise NotFound(missing_detail) from None
 
 
-def _filtered(*, graph_id=None, metadata=None, name=None):
+def _filtered(*, graph_id=None, metadata=None, name=None, filters=None):
     if graph_id is not None:
         require_graph(graph_id=graph_id)
-    return Assistant.objects.for_graph(graph_id).metadata_contains(metadata).name_contains(name)
+    return Assistant.objects.visible(filters).for_graph(graph_id).metadata_contains(metadata).name_contains(name)
 
 
 def _ordering(*, sort_by, sort_order):
@@ -66,20 +66,22 @@ def _ordering(*, sort_by, sort_order):
 
 
 def search_assistants(*, graph_id=None, metadata=None, name=None, limit=10, offset=0,
-                      sort_by=None, sort_order=None):
+                      sort_by=None, sort_order=None, filters=None):
     """One page of matching assistants and the offset of the next page (None on the last one)."""
-    qs = _filtered(graph_id=graph_id, metadata=metadata, name=name)
+    qs = _filtered(graph_id=graph_id, metadata=metadata, name=name, filters=filters)
     rows = list(qs.order_by(*_ordering(sort_by=sort_by, sort_order=sort_order))[offset:offset + limit + 1])
     next_offset = offset + limit if len(rows) > limit else None
     return rows[:limit], next_offset
 
 
-def count_assistants(*, graph_id=None, metadata=None, name=None):
-    return _filtered(graph_id=graph_id, metadata=metadata, name=name).count()
+def count_assistants(*, graph_id=None, metadata=None, name=None, filters=None):
+    return _filtered(graph_id=graph_id, metadata=metadata, name=name, filters=filters).count()
 
 
-def list_versions(*, assistant_id, metadata=None, limit=10, offset=0):
+def list_versions(*, assistant_id, metadata=None, limit=10, offset=0, filters=None):
     """Versions of an assistant, newest first. As the reference, an empty result is a 404."""
+    if filters and not Assistant.objects.visible(filters).filter(pk=assistant_id).exists():
+        raise NotFound(f"Assistant {assistant_id} not found")
     qs = AssistantVersion.objects.filter(assistant_id=assistant_id).metadata_contains(metadata)
     versions = list(qs.order_by("-version")[offset:offset + limit])
     if not versions:

@@ -67,22 +67,24 @@ def _reconcile(*, config, context):
     return config, context
 
 
-def _on_conflict(*, existing, if_exists):
-    if if_exists == "do_nothing":
+def _on_conflict(*, existing, if_exists, filters=None):
+    visible = not filters or Assistant.objects.visible(filters).filter(pk=existing.pk).exists()
+    if if_exists == "do_nothing" and visible:
         return existing
     raise AlreadyExists(f"Assistant {existing.assistant_id} already exists")
 
 
 def create_assistant(*, graph_id, assistant_id=None, config=None, context=None, metadata=None,
-                     if_exists="raise", name=None, description=None):
-    """Create an assistant (version 1); ``if_exists`` decides what an existing id means."""
+                     if_exists="raise", name=None, description=None, filters=None):
+    """Create an assistant (version 1); ``if_exists`` decides what an existing id means (an existing
+    assistant the authorization ``filters`` hide is a conflict whatever ``if_exists`` says)."""
     assistant_id = uuid_or_422(assistant_id, what="assistant") if assistant_id is not None else None
     require_graph(graph_id=graph_id)
     config, context = _reconcile(config=config, context=context)
     if assistant_id is not None:
         existing = Assistant.objects.filter(pk=assistant_id).first()
         if existing is not None:
-            return _on_conflict(existing=existing, if_exists=if_exists)
+            return _on_conflict(existing=existing, if_exists=if_exists, filters=filters)
     now = timezone.now()
     fields = {"graph_id": graph_id, "config": config, "context": context or {}, "metadata": metadata or {},
               "name": name or "Untitled", "description": description, "version": 1,
@@ -97,25 +99,25 @@ def create_assistant(*, graph_id, assistant_id=None, config=None, context=None, 
         existing = Assistant.objects.filter(pk=assistant_id).first() if assistant_id else None
         if existing is None:
             raise
-        return _on_conflict(existing=existing, if_exists=if_exists)
+        return _on_conflict(existing=existing, if_exists=if_exists, filters=filters)
     return assistant
 
 
-def _locked_assistant(*, assistant_id):
-    assistant = Assistant.objects.select_for_update().filter(pk=assistant_id).first()
+def _locked_assistant(*, assistant_id, filters=None):
+    assistant = Assistant.objects.visible(filters).select_for_update().filter(pk=assistant_id).first()
     if assistant is None:
         raise NotFound(f"Assistant {assistant_id} not found")
     return assistant
 
 
 def update_assistant(*, assistant_id, graph_id=None, config=None, context=None, metadata=None,
-                     name=None, description=None):
+                     name=None, description=None, filters=None):
     """PATCH: a new version (max + 1) made current; metadata is merged, other fields replaced."""
     if graph_id is not None:
         require_graph(graph_id=graph_id)
     config, context = _reconcile(config=config, context=context)
     with transaction.atomic():
-        assistant = _locked_assistant(assistant_id=assistant_id)
+        assistant = _locked_assistant(assistant_id=assistant_id, filters=filters)
         latest = assistant.versions.aggregate(latest=Max("version"))["latest"] or 0
         if graph_id is not None:
             assistant.graph_id = graph_id
@@ -136,10 +138,10 @@ def update_assistant(*, assistant_id, graph_id=None, config=None, context=None, 
     return assistant
 
 
-def set_latest_version(*, assistant_id, version):
+def set_latest_version(*, assistant_id, version, filters=None):
     """Make an existing version the live configuration of the assistant."""
     with transaction.atomic():
-        assistant = _locked_assistant(assistant_id=assistant_id)
+        assistant = _locked_assistant(assistant_id=assistant_id, filters=filters)
         snapshot = assistant.versions.filter(version=version).first()
         if snapshot is None:
             raise NotFound(f"Version {version} not found for assistant {assistant_id}")
@@ -150,14 +152,15 @@ def set_latest_version(*, assistant_id, version):
     return assistant
 
 
-def delete_assistant(*, assistant_id, delete_threads=False):
+def delete_assistant(*, assistant_id, delete_threads=False, filters=None, thread_filters=None):
     """Delete an assistant and its versions; its active runs are cancelled (interrupt).
 
-    With ``delete_threads``, threads whose ``metadata.assistant_id`` is this assistant go too."""
-    if not Assistant.objects.filter(pk=assistant_id).exists():
+    With ``delete_threads``, threads whose ``metadata.assistant_id`` is this assistant go too (those
+    the authorization ``thread_filters`` let through)."""
+    if not Assistant.objects.visible(filters).filter(pk=assistant_id).exists():
         raise NotFound(f"Assistant with ID {assistant_id} not found")
     if delete_threads:
-        _delete_threads_of(assistant_id=assistant_id)
+        _delete_threads_of(assistant_id=assistant_id, filters=thread_filters)
     _cancel_runs_of(assistant_id=assistant_id)
     Assistant.objects.filter(pk=assistant_id).delete()
 
@@ -166,6 +169,6 @@ def _cancel_runs_of(*, assistant_id):
     hooks.dependents().cancel_runs(assistant_id=assistant_id)
 
 
-def _delete_threads_of(*, assistant_id):
+def _delete_threads_of(*, assistant_id, filters=None):
     """Threads created for this assistant, with their runs, events and checkpoints."""
-    return hooks.dependents().delete_threads(assistant_id=assistant_id)
+    return hooks.dependents().delete_threads(assistant_id=assistant_id, filters=filters)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.fields import uuid_or_422
 from agentserver.graphs import registry
@@ -39,11 +40,29 @@ def _assistant_id(value):
     return uuid_or_422(value, what="assistant")
 
 
+def _authorize(request, action, value):
+    """The authorization filters for ``action`` on assistants (``agentserver.api.access``);
+    the handler may change ``value`` in place."""
+    return access.authorize(getattr(request, "api", None), "assistants", action, value)
+
+
+def _fields(serializer_class, value):
+    """The serializer's fields of a handler's value (a handler may add keys, e.g. ``metadata``)."""
+    names = serializer_class().fields
+    return {key: item for key, item in value.items() if key in names}
+
+
+def _read_filters(request, assistant_id):
+    return _authorize(request, "read", {"assistant_id": assistant_id})
+
+
 class AssistantCreateView(APIView):
     @extend_schema(request=AssistantCreateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = _validated(AssistantCreateSerializer, _body(request))
-        assistant = services.create_assistant(**data)
+        value = {**data, "metadata": dict(data.get("metadata") or {})}
+        filters = _authorize(request, "create", value)
+        assistant = services.create_assistant(**_fields(AssistantCreateSerializer, value), filters=filters)
         return Response(assistant_data(assistant))
 
 
@@ -53,7 +72,11 @@ class AssistantSearchView(APIView):
         data = _validated(AssistantSearchSerializer, _body(request))
         select = data.pop("select", None)
         offset = data["offset"]
-        assistants, next_offset = selectors.search_assistants(**data)
+        value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}), limit=data["limit"],
+                                offset=offset)
+        filters = _authorize(request, "search", value)
+        data["metadata"] = value.get("metadata")  # (a handler may narrow the search itself)
+        assistants, next_offset = selectors.search_assistants(**data, filters=filters)
         if next_offset is None:
             headers = {"X-Pagination-Total": str(offset + len(assistants))}
         else:
@@ -67,27 +90,40 @@ class AssistantCountView(APIView):
     @extend_schema(request=AssistantCountSerializer, responses=OpenApiTypes.INT)
     def post(self, request):
         data = _validated(AssistantCountSerializer, _body(request))
-        return Response(selectors.count_assistants(**data))
+        value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}))
+        filters = _authorize(request, "search", value)
+        data["metadata"] = value.get("metadata")
+        return Response(selectors.count_assistants(**data, filters=filters))
 
 
 class AssistantDetailView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, assistant_id):
-        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        assistant_id = _assistant_id(assistant_id)
+        assistant = selectors.get_registered_assistant(assistant_id=assistant_id, filters=_read_filters(request, assistant_id))
         return Response(assistant_data(assistant))
 
     @extend_schema(request=AssistantPatchSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
         data = _validated(AssistantPatchSerializer, _body(request))
-        assistant = services.update_assistant(assistant_id=assistant_id, **data)
+        value = {"assistant_id": assistant_id, **data}
+        filters = _authorize(request, "update", value)
+        data = _fields(AssistantPatchSerializer, value)
+        assistant = services.update_assistant(assistant_id=assistant_id, **data, filters=filters)
         return Response(assistant_data(assistant))
 
     @extend_schema(parameters=[DeleteQuerySerializer], responses={204: None})
     def delete(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
         query = _validated(DeleteQuerySerializer, request.query_params)
-        services.delete_assistant(assistant_id=assistant_id, delete_threads=query["delete_threads"])
+        filters = _authorize(request, "delete", {"assistant_id": assistant_id})
+        thread_filters = None
+        if query["delete_threads"]:
+            thread_filters = access.authorize(getattr(request, "api", None), "threads", "delete",
+                                              {"assistant_id": assistant_id})
+        services.delete_assistant(assistant_id=assistant_id, delete_threads=query["delete_threads"], filters=filters,
+                                  thread_filters=thread_filters)
         return Response(status=204)
 
 
@@ -97,7 +133,8 @@ class AssistantGraphView(APIView):
         # This endpoint also takes a graph id, meaning that graph's system assistant.
         if assistant_id in registry.specs:
             assistant_id = system_assistant_id(assistant_id)
-        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        assistant_id = _assistant_id(assistant_id)
+        assistant = selectors.get_registered_assistant(assistant_id=assistant_id, filters=_read_filters(request, assistant_id))
         xray = parse_xray(request.query_params.get("xray"))
         return Response(introspection.get_graph_drawing(assistant=assistant, xray=xray))
 
@@ -105,14 +142,16 @@ class AssistantGraphView(APIView):
 class AssistantSchemasView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, assistant_id):
-        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        assistant_id = _assistant_id(assistant_id)
+        assistant = selectors.get_registered_assistant(assistant_id=assistant_id, filters=_read_filters(request, assistant_id))
         return Response(introspection.get_schemas(assistant=assistant))
 
 
 class AssistantSubgraphsView(APIView):
     @extend_schema(parameters=[SubgraphsQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, assistant_id, namespace=None):
-        assistant = selectors.get_registered_assistant(assistant_id=_assistant_id(assistant_id))
+        assistant_id = _assistant_id(assistant_id)
+        assistant = selectors.get_registered_assistant(assistant_id=assistant_id, filters=_read_filters(request, assistant_id))
         query = _validated(SubgraphsQuerySerializer, request.query_params)
         subgraphs = introspection.get_subgraph_schemas(
             assistant=assistant, namespace=namespace, recurse=query["recurse"]
@@ -125,7 +164,7 @@ class AssistantVersionsView(APIView):
     def post(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
         data = _validated(VersionSearchSerializer, _body(request))
-        versions = selectors.list_versions(assistant_id=assistant_id, **data)
+        versions = selectors.list_versions(assistant_id=assistant_id, **data, filters=_read_filters(request, assistant_id))
         return Response([version_data(version) for version in versions])
 
 
@@ -134,5 +173,6 @@ class AssistantLatestView(APIView):
     def post(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
         data = _validated(SetLatestSerializer, _body(request))
-        assistant = services.set_latest_version(assistant_id=assistant_id, version=data["version"])
+        filters = _authorize(request, "update", {"assistant_id": assistant_id, "version": data["version"]})
+        assistant = services.set_latest_version(assistant_id=assistant_id, version=data["version"], filters=filters)
         return Response(assistant_data(assistant))

@@ -7,6 +7,7 @@ import langgraph.version
 from langgraph.types import Command, Send
 
 from agentserver import persistence
+from agentserver.api.access import AuthUser
 from agentserver.db import db
 from agentserver.graphs import registry
 from runs import lifecycle
@@ -35,6 +36,9 @@ def build_config(run):
     configurable.update({k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")})
     if run.kwargs.get("checkpoint_id"):
         configurable["checkpoint_id"] = run.kwargs["checkpoint_id"]
+    if isinstance(configurable.get("langgraph_auth_user"), dict):
+        # the caller's user (agentserver.api.access.authorize_run): ``user["identity"]`` or ``user.identity``
+        configurable["langgraph_auth_user"] = AuthUser(configurable["langgraph_auth_user"])
     config["configurable"] = configurable
     config["metadata"] = {
         **(run.assistant_metadata or {}), **(base.get("metadata") or {}), **(override.get("metadata") or {}),

@@ -31,12 +31,12 @@ class AssistantDependents:
         if run_ids:
             cancel_runs(run_ids=run_ids, action="interrupt")
 
-    def delete_threads(self, *, assistant_id):
+    def delete_threads(self, *, assistant_id, filters=None):
         from threads.models import Thread
         from threads.services import prune_threads
 
         thread_ids = list(
-            Thread.objects.filter(metadata__assistant_id=str(assistant_id)).values_list("thread_id", flat=True)
+            Thread.objects.visible(filters).filter(metadata__assistant_id=str(assistant_id)).values_list("thread_id", flat=True)
         )
         if thread_ids:
             prune_threads(thread_ids=thread_ids, strategy="delete")

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agentserver.ids import uuid7
+from agentserver.jsonfilters import access_q
 
 
 class RunStatus(models.TextChoices):
@@ -49,6 +50,10 @@ class RunQuerySet(models.QuerySet):
 
     def for_thread(self, thread_id):
         return self.filter(thread_id=thread_id)
+
+    def visible(self, filters):
+        """The runs whose thread an authorization filter (``agentserver.api.access``) lets through."""
+        return self.filter(access_q("thread__metadata", filters)) if filters else self
 
     # The transitions: each one UPDATE (or DELETE) that only touches rows still in the source state.
 

@@ -6,28 +6,28 @@ from runs.models import FINISHED_STATUSES, Run
 from threads.models import Thread
 
 
-def require_thread(*, thread_id):
-    if not Thread.objects.filter(pk=thread_id).exists():
+def require_thread(*, thread_id, filters=None):
+    if not Thread.objects.visible(filters).filter(pk=thread_id).exists():
         raise NotFound(f"Thread with ID {thread_id} not found")
 
 
-def get_run(*, thread_id, run_id):
-    run = Run.objects.filter(thread_id=thread_id, run_id=run_id).first()
+def get_run(*, thread_id, run_id, filters=None):
+    run = Run.objects.visible(filters).filter(thread_id=thread_id, run_id=run_id).first()
     if run is None:
         raise NotFound("Not Found")
     return run
 
 
-def list_runs(*, thread_id, status=None, limit=10, offset=0):
-    require_thread(thread_id=thread_id)
+def list_runs(*, thread_id, status=None, limit=10, offset=0, filters=None):
+    require_thread(thread_id=thread_id, filters=filters)
     qs = Run.objects.for_thread(thread_id).order_by("-created_at")
     if status:
         qs = qs.filter(status=status)
     return list(qs[offset : offset + limit])
 
 
-def get_run_by_id(*, run_id):
-    run = Run.objects.filter(run_id=run_id).first()
+def get_run_by_id(*, run_id, filters=None):
+    run = Run.objects.visible(filters).filter(run_id=run_id).first()
     if run is None:
         raise NotFound("Not Found")
     return run
@@ -47,9 +47,10 @@ def run_is_over(*, run_id):
     return is_over(run_status(run_id=run_id))
 
 
-def run_for_stream(*, thread_id, run_id):
-    """The run (by id, and on that thread when ``thread_id`` is given), or None."""
-    qs = Run.objects.filter(pk=run_id)
+def run_for_stream(*, thread_id, run_id, filters=None):
+    """The run (by id, and on that thread when ``thread_id`` is given), or None (also when the
+    authorization ``filters`` hide it)."""
+    qs = Run.objects.visible(filters).filter(pk=run_id)
     if thread_id is not None:
         qs = qs.filter(thread_id=thread_id)
     return qs.values("run_id", "thread_id", "status", "kwargs").first()

@@ -3,10 +3,23 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from agentserver.conf import agent_settings
 from agentserver.ids import parse_uuid
 from runs import webhook_policy
 
 _URL_VALIDATOR = URLValidator(schemes=["http", "https"])  # compiled once, not per request
+
+
+def webhook_host_allowed(url):
+    """Whether ``url``'s host is one of ``AGENTSERVER["WEBHOOK_ALLOWED_HOSTS"]`` (or a subdomain of
+    one); every host is allowed while that list is empty."""
+    from urllib.parse import urlsplit
+
+    allowed = [host.lower().lstrip(".") for host in agent_settings.WEBHOOK_ALLOWED_HOSTS]
+    if not allowed:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == item or host.endswith("." + item) for item in allowed)
 STREAM_MODES = ("values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom")
 MULTITASK_STRATEGIES = ("reject", "rollback", "interrupt", "enqueue")
 
@@ -116,6 +129,8 @@ class RunCreateSerializer(serializers.Serializer):
                 webhook_policy.check_url(value)
             except webhook_policy.WebhookRefused as exc:
                 raise serializers.ValidationError(f"refused by the webhook policy: {exc}") from None
+            if not webhook_host_allowed(value):
+                raise serializers.ValidationError("Webhook host not allowed (AGENTSERVER_WEBHOOK_ALLOWED_HOSTS).")
         return value
 
     def validate_checkpoint_id(self, value):

@@ -37,16 +37,19 @@ def _run_kwargs(*, payload: dict, thread: Thread, temporary: bool) -> dict:
 
 
 def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_id: str,
-                    assistant_id: UUID) -> tuple[Thread, bool]:
-    """Lock and return the run's thread, creating it when asked (or a temporary one)."""
+                    assistant_id: UUID, filters: dict | None = None,
+                    thread_metadata: dict | None = None) -> tuple[Thread, bool]:
+    """Lock and return the run's thread, creating it when asked (or a temporary one, with
+    ``thread_metadata``); a thread the authorization ``filters`` hide is as missing."""
     meta = {"graph_id": graph_id, "assistant_id": str(assistant_id)}
+    new_meta = {**(thread_metadata or {}), **meta}
     if thread_id is None:
-        return Thread.objects.create_now(metadata=meta, config={"configurable": {}}, temporary=True), True
-    thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+        return Thread.objects.create_now(metadata=new_meta, config={"configurable": {}}, temporary=True), True
+    thread = Thread.objects.visible(filters).select_for_update().filter(pk=thread_id).first()
     if thread is None:
-        if if_not_exists != "create":
+        if if_not_exists != "create" or (filters and Thread.objects.filter(pk=thread_id).exists()):
             raise NotFound("Thread or assistant not found.")
-        thread = Thread.objects.create_now(thread_id=thread_id, metadata=meta, config={"configurable": {}})
+        thread = Thread.objects.create_now(thread_id=thread_id, metadata=new_meta, config={"configurable": {}})
     elif (thread.metadata.get("graph_id") != graph_id or thread.metadata.get("assistant_id") != str(assistant_id)
           or "configurable" not in (thread.config or {})):
         thread.metadata = {**thread.metadata, **meta}
@@ -56,9 +59,12 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
     return thread, False
 
 
-def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | None = None) -> Run:
+def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | None = None,
+               filters: dict | None = None, thread_metadata: dict | None = None) -> Run:
     """Create a pending run on ``thread_id`` (or, stateless, on a new temporary thread); ``run_id``
-    lets a stream subscribe to the run's events before the run exists.
+    lets a stream subscribe to the run's events before the run exists. ``filters``: authorization
+    of the thread (``agentserver.api.access``); ``thread_metadata``: merged into a thread the run
+    creates (the run's metadata when auth is on, as the reference).
 
     Applies the multitask strategy against the thread's active runs and wakes the executors."""
     assistant = resolve_assistant(assistant_id=payload["assistant_id"])
@@ -68,6 +74,7 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
         thread, temporary = _thread_for_run(
             thread_id=thread_id, if_not_exists=payload.get("if_not_exists"),
             graph_id=assistant.graph_id, assistant_id=assistant.assistant_id,
+            filters=filters, thread_metadata=thread_metadata,
         )
         active = list(Run.objects.active().for_thread(thread.pk).values_list("run_id", flat=True))
         if active and strategy == "reject":
@@ -108,12 +115,13 @@ def observe_run(*, run_id: UUID) -> bool:
 
 
 def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None = None,
-                status: str | None = None, action: str = CancelAction.INTERRUPT) -> list[UUID]:
+                status: str | None = None, action: str = CancelAction.INTERRUPT,
+                filters: dict | None = None) -> list[UUID]:
     """Cancel active runs chosen by thread/ids or by status. Returns the ids cancelled.
 
     ``status``: pending, running or all. Raises NotFound when nothing matched (the reference's wording)."""
     action = CancelAction(action) if action in CancelAction.values else CancelAction.INTERRUPT
-    qs = Run.objects.active()
+    qs = Run.objects.active().visible(filters)
     if status is not None:
         if status != CANCEL_ALL:
             qs = qs.filter(status=status)
@@ -129,11 +137,12 @@ def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None
         return lifecycle.request_cancel(run_ids=ids, action=action)
 
 
-def cancel_run(*, thread_id: UUID, run_id: UUID, action: str = CancelAction.INTERRUPT) -> list[UUID]:
-    """Cancel one run; 404 when it does not exist or is no longer active."""
-    if not Run.objects.filter(thread_id=thread_id, run_id=run_id).exists():
+def cancel_run(*, thread_id: UUID, run_id: UUID, action: str = CancelAction.INTERRUPT,
+               filters: dict | None = None) -> list[UUID]:
+    """Cancel one run; 404 when it does not exist (or ``filters`` hide it) or is no longer active."""
+    if not Run.objects.visible(filters).filter(thread_id=thread_id, run_id=run_id).exists():
         raise NotFound("No runs found to cancel.")
-    cancelled = cancel_runs(thread_id=thread_id, run_ids=[run_id], action=action)
+    cancelled = cancel_runs(thread_id=thread_id, run_ids=[run_id], action=action, filters=filters)
     if not cancelled:
         raise NotFound(
             "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
@@ -142,9 +151,9 @@ def cancel_run(*, thread_id: UUID, run_id: UUID, action: str = CancelAction.INTE
     return cancelled
 
 
-def delete_run(*, thread_id: UUID, run_id: UUID) -> None:
+def delete_run(*, thread_id: UUID, run_id: UUID, filters: dict | None = None) -> None:
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(thread_id=thread_id, run_id=run_id).first()
+        run = Run.objects.visible(filters).select_for_update().filter(thread_id=thread_id, run_id=run_id).first()
         if run is None:
             raise NotFound("Run not found")
         if run.status in ACTIVE_STATUSES:

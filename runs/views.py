@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
 from agentserver.api.fields import require_object, uuid_or_422
@@ -24,17 +25,36 @@ def _validated_create(data):
     return dict(serializer.validated_data)
 
 
+def _api(request):
+    return getattr(request, "api", None)
+
+
+def _authorize(request, operation, **value):
+    """Runs are authorized as actions on their thread (``agentserver.api.access``)."""
+    return access.authorize(_api(request), "threads", operation, access.value_of(**value))
+
+
+def create_run(request, payload, *, thread_id):
+    """``threads.create_run`` authorization, then the run (the user rides in its config)."""
+    payload, filters = access.authorize_run(_api(request), payload, thread_id=thread_id)
+    stamp = payload.get("metadata") if access.user_of(_api(request)) else None
+    return services.create_run(payload=payload, thread_id=thread_id, filters=filters, thread_metadata=stamp)
+
+
 class ThreadRunsView(APIView):
     def get(self, request, thread_id):
         thread_id = uuid_or_422(thread_id, what="thread")
         params = ListRunsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        runs = selectors.list_runs(thread_id=thread_id, **params.validated_data)
+        # as the reference: listing a thread's runs is a search (``ThreadsSearch`` with ``thread_id``)
+        filters = _authorize(request, "search", thread_id=thread_id, status=params.validated_data.get("status"),
+                             limit=params.validated_data["limit"], offset=params.validated_data["offset"])
+        runs = selectors.list_runs(thread_id=thread_id, **params.validated_data, filters=filters)
         return Response(RunSerializer(runs, many=True).data)
 
     def post(self, request, thread_id):
         thread_id = uuid_or_422(thread_id, what="thread")
-        run = services.create_run(payload=_validated_create(json_body(request, allow_empty=True)), thread_id=thread_id)
+        run = create_run(request, _validated_create(json_body(request, allow_empty=True)), thread_id=thread_id)
         return _run_response(run)
 
 
@@ -46,11 +66,15 @@ class ListRunsSerializer(serializers.Serializer):
 
 class RunDetailView(APIView):
     def get(self, request, thread_id, run_id):
-        run = selectors.get_run(thread_id=uuid_or_422(thread_id, what="thread"), run_id=uuid_or_422(run_id, what="run"))
+        thread_id, run_id = uuid_or_422(thread_id, what="thread"), uuid_or_422(run_id, what="run")
+        filters = _authorize(request, "read", thread_id=thread_id, run_id=run_id)
+        run = selectors.get_run(thread_id=thread_id, run_id=run_id, filters=filters)
         return Response(RunSerializer(run).data)
 
     def delete(self, request, thread_id, run_id):
-        services.delete_run(thread_id=uuid_or_422(thread_id, what="thread"), run_id=uuid_or_422(run_id, what="run"))
+        thread_id, run_id = uuid_or_422(thread_id, what="thread"), uuid_or_422(run_id, what="run")
+        filters = _authorize(request, "delete", thread_id=thread_id, run_id=run_id)
+        services.delete_run(thread_id=thread_id, run_id=run_id, filters=filters)
         return Response(status=204)
 
 
@@ -59,7 +83,8 @@ class CancelRunView(APIView):
         thread_id, run_id = uuid_or_422(thread_id, what="thread"), uuid_or_422(run_id, what="run")
         action = request.query_params.get("action", CancelAction.INTERRUPT)
         wait = request.query_params.get("wait", "false").lower() in ("1", "true", "yes")
-        services.cancel_run(thread_id=thread_id, run_id=run_id, action=action)
+        filters = _authorize(request, "update", thread_id=thread_id, action=action)
+        services.cancel_run(thread_id=thread_id, run_id=run_id, action=action, filters=filters)
         if not wait:
             return Response(status=202)
         selectors.wait_until_finished(run_ids=[run_id], timeout=60.0)
@@ -88,7 +113,8 @@ class BulkCancelView(APIView):
         params = BulkCancelSerializer(data=json_body(request, allow_empty=True))
         params.is_valid(raise_exception=True)
         action = request.query_params.get("action", CancelAction.INTERRUPT)
-        cancelled = services.cancel_runs(**params.validated_data, action=action)
+        filters = _authorize(request, "update", thread_id=params.validated_data.get("thread_id"), action=action)
+        cancelled = services.cancel_runs(**params.validated_data, action=action, filters=filters)
         if not cancelled:
             raise NotFound("No runs found to cancel.")
         return Response(status=204)
@@ -96,7 +122,7 @@ class BulkCancelView(APIView):
 
 class StatelessRunsView(APIView):
     def post(self, request):
-        run = services.create_run(payload=_validated_create(json_body(request, allow_empty=True)), thread_id=None)
+        run = create_run(request, _validated_create(json_body(request, allow_empty=True)), thread_id=None)
         return _run_response(run, stateless=True)
 
 
@@ -111,7 +137,7 @@ class BatchRunsView(APIView):
             if not serializer.is_valid():
                 raise InvalidInput(f"[{index}] {flatten_errors(serializer.errors)}")
             payloads.append(dict(serializer.validated_data))
-        runs = [services.create_run(payload=payload, thread_id=None) for payload in payloads]
+        runs = [create_run(request, payload, thread_id=None) for payload in payloads]
         return Response(RunSerializer(runs, many=True).data)
 
 
@@ -119,7 +145,8 @@ class StatelessRunDetailView(APIView):
     """GET /runs/{run_id}: the stateless run's Content-Location (the reference 404s here)."""
 
     def get(self, request, run_id):
-        run = selectors.get_run_by_id(run_id=uuid_or_422(run_id, what="run"))
+        run_id = uuid_or_422(run_id, what="run")
+        run = selectors.get_run_by_id(run_id=run_id, filters=_authorize(request, "read", run_id=run_id))
         return Response(RunSerializer(run).data)
 
 
@@ -129,5 +156,6 @@ class ThreadCommandsView(APIView):
     def post(self, request, thread_id):
         from runs.commands import execute_command
 
-        status, envelope = execute_command(thread_id=uuid_or_422(thread_id, what="thread"), command=json_body(request, allow_empty=True, kind=None))
+        status, envelope = execute_command(thread_id=uuid_or_422(thread_id, what="thread"),
+                                           command=json_body(request, allow_empty=True, kind=None), api_request=_api(request))
         return Response(envelope, status=status)

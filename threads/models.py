@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from agentserver.ids import uuid7
-from agentserver.jsonfilters import json_contains
+from agentserver.jsonfilters import access_q, json_contains
 
 
 class ThreadStatus(models.TextChoices):
@@ -26,6 +26,10 @@ class ThreadQuerySet(models.QuerySet):
 
     def with_status(self, status):
         return self.filter(status=status) if status else self
+
+    def visible(self, filters):
+        """The threads an authorization filter (``agentserver.api.access``) lets through."""
+        return self.filter(access_q("metadata", filters)) if filters else self
 
     # The thread side of the run lifecycle (runs.lifecycle): ``active_run_id`` is compare-and-set.
 

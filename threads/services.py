@@ -52,7 +52,7 @@ def _cancel_active_runs(*, thread_ids):
     hooks.runs().cancel_and_wait(thread_ids=thread_ids, timeout=CANCEL_WAIT_SECONDS)
 
 
-def create_thread(*, thread_id=None, metadata=None, if_exists="raise", supersteps=None):
+def create_thread(*, thread_id=None, metadata=None, if_exists="raise", supersteps=None, filters=None):
     """Create a thread, or return the existing one with ``if_exists="do_nothing"``.
 
     ``supersteps`` are applied with the graph named by ``metadata.graph_id``; if they fail the thread
@@ -60,7 +60,8 @@ def create_thread(*, thread_id=None, metadata=None, if_exists="raise", superstep
     thread = _insert(thread_id=thread_id, metadata=metadata)
     if thread is None:
         existing = Thread.objects.filter(pk=thread_id).first()
-        if existing is not None and if_exists == "do_nothing":
+        visible = existing is not None and Thread.objects.visible(filters).filter(pk=thread_id).exists()
+        if visible and if_exists == "do_nothing":
             return existing
         raise AlreadyExists(f"Thread with ID {thread_id} already exists")
     if supersteps:
@@ -77,10 +78,10 @@ def create_thread(*, thread_id=None, metadata=None, if_exists="raise", superstep
     return thread
 
 
-def patch_thread(*, thread_id, metadata=None):
+def patch_thread(*, thread_id, metadata=None, filters=None):
     """Merge ``metadata`` into the thread's (top-level keys replaced)."""
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+        thread = Thread.objects.visible(filters).select_for_update().filter(pk=thread_id).first()
         if thread is None:
             raise not_found(thread_id)
         if metadata:
@@ -90,16 +91,16 @@ def patch_thread(*, thread_id, metadata=None):
     return thread
 
 
-def delete_thread(*, thread_id):
+def delete_thread(*, thread_id, filters=None):
     """Cancel the thread's runs, then delete it with its runs, events and checkpoints."""
-    get_thread(thread_id=thread_id)
+    get_thread(thread_id=thread_id, filters=filters)
     _cancel_active_runs(thread_ids=[thread_id])
     _remove(thread_ids=[thread_id])
 
 
-def copy_thread(*, thread_id):
+def copy_thread(*, thread_id, filters=None):
     """A new thread with the source's metadata, config, checkpoints and mirrored state."""
-    source = get_thread(thread_id=thread_id)
+    source = get_thread(thread_id=thread_id, filters=filters)
     copy = _insert(metadata=source.metadata, config=source.config)
     try:
         runtime.call(state.acopy_checkpoints(source_id=source.thread_id, target_id=copy.thread_id))
@@ -117,10 +118,10 @@ def copy_thread(*, thread_id):
     return copy
 
 
-def prune_threads(*, thread_ids, strategy="delete"):
+def prune_threads(*, thread_ids, strategy="delete", filters=None):
     """``delete``: remove the threads entirely. ``keep_latest``: keep only their latest checkpoints
     (threads with a run in flight are skipped). Returns the number of threads pruned."""
-    existing = list(Thread.objects.filter(pk__in=thread_ids).values_list("pk", flat=True))
+    existing = list(Thread.objects.visible(filters).filter(pk__in=thread_ids).values_list("pk", flat=True))
     if strategy == "delete":
         _cancel_active_runs(thread_ids=existing)
         _remove(thread_ids=existing)
@@ -142,12 +143,12 @@ def _check_updatable(*, thread, checkpoint):
             raise InvalidInput("Invalid checkpoint ID")
 
 
-def update_thread_state(*, thread_id, values, as_node=None, checkpoint=None):
+def update_thread_state(*, thread_id, values, as_node=None, checkpoint=None, filters=None):
     """Apply ``values`` to the thread's state (at ``checkpoint``, default latest) as ``as_node``.
 
     Mirrors the new state on the thread row and appends a ``state_update`` event to its log.
     Returns ``{"checkpoint", "configurable", "checkpoint_id"}`` of the new checkpoint."""
-    thread = get_thread(thread_id=thread_id)
+    thread = get_thread(thread_id=thread_id, filters=filters)
     graph_id = state.graph_id_of(thread, required=True)
     _check_updatable(thread=thread, checkpoint=checkpoint)
     next_config, latest = runtime.call(state.aupdate_state(

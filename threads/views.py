@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import uuid_or_422
@@ -28,6 +29,11 @@ def thread_id_of(value):
     return uuid_or_422(value, what="thread")
 
 
+def authorize(request, action, **value):
+    """The authorization filters for ``action`` on threads (``agentserver.api.access``)."""
+    return access.authorize(getattr(request, "api", None), "threads", action, access.value_of(**value))
+
+
 def _checkpoint(data):
     return dict(data) if data else None
 
@@ -36,9 +42,12 @@ class ThreadCreateView(APIView):
     @extend_schema(request=s.ThreadCreateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         body = validated(s.ThreadCreateSerializer, read_body(request))
+        value = {"thread_id": body.get("thread_id"), "metadata": dict(body.get("metadata") or {}),
+                 "if_exists": body["if_exists"]}
+        filters = access.authorize(getattr(request, "api", None), "threads", "create", value)
         thread = services.create_thread(
-            thread_id=body.get("thread_id"), metadata=body.get("metadata"), if_exists=body["if_exists"],
-            supersteps=body.get("supersteps"),
+            thread_id=body.get("thread_id"), metadata=value.get("metadata"), if_exists=body["if_exists"],
+            supersteps=body.get("supersteps"), filters=filters,
         )
         if body.get("ttl") is not None:
             thread_ttl_requested.send(sender=ThreadCreateView, thread_id=thread.thread_id, ttl=dict(body["ttl"]))
@@ -50,10 +59,13 @@ class ThreadSearchView(APIView):
     def post(self, request):
         body = validated(s.ThreadSearchSerializer, read_body(request))
         limit, offset = body["limit"], body["offset"]
+        value = access.value_of(metadata=dict(body.get("metadata") or {}), values=body.get("values"), status=body.get("status"),
+                                limit=limit, offset=offset, ids=body.get("ids"))
+        filters = access.authorize(getattr(request, "api", None), "threads", "search", value)
         threads, total = selectors.search_threads(
-            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"),
+            metadata=value.get("metadata"), values=body.get("values"), status=body.get("status"),
             ids=body.get("ids"), limit=limit, offset=offset, sort_by=body.get("sort_by"),
-            sort_order=body.get("sort_order"),
+            sort_order=body.get("sort_order"), filters=filters,
         )
         headers = {"X-Pagination-Total": str(total)}
         if offset + limit < total:
@@ -66,8 +78,10 @@ class ThreadCountView(APIView):
     @extend_schema(request=s.ThreadCountSerializer, responses=OpenApiTypes.INT)
     def post(self, request):
         body = validated(s.ThreadCountSerializer, read_body(request))
+        value = access.value_of(metadata=dict(body.get("metadata") or {}), values=body.get("values"), status=body.get("status"))
+        filters = access.authorize(getattr(request, "api", None), "threads", "search", value)
         return Response(selectors.count_threads(
-            metadata=body.get("metadata"), values=body.get("values"), status=body.get("status"),
+            metadata=value.get("metadata"), values=body.get("values"), status=body.get("status"), filters=filters,
         ))
 
 
@@ -75,20 +89,25 @@ class ThreadPruneView(APIView):
     @extend_schema(request=s.ThreadPruneSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         body = validated(s.ThreadPruneSerializer, read_body(request))
-        pruned = services.prune_threads(thread_ids=body["thread_ids"], strategy=body["strategy"])
+        filters = authorize(request, "delete", thread_ids=body["thread_ids"])
+        pruned = services.prune_threads(thread_ids=body["thread_ids"], strategy=body["strategy"], filters=filters)
         return Response({"pruned_count": pruned})
 
 
 class ThreadDetailView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, thread_id):
-        return Response(s.thread_json(selectors.get_thread(thread_id=thread_id_of(thread_id))))
+        thread_id = thread_id_of(thread_id)
+        filters = authorize(request, "read", thread_id=thread_id)
+        return Response(s.thread_json(selectors.get_thread(thread_id=thread_id, filters=filters)))
 
     @extend_schema(request=s.ThreadPatchSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, thread_id):
         thread_id = thread_id_of(thread_id)
         body = validated(s.ThreadPatchSerializer, read_body(request))
-        thread = services.patch_thread(thread_id=thread_id, metadata=body.get("metadata"))
+        value = {"thread_id": thread_id, "metadata": dict(body.get("metadata") or {})}
+        filters = access.authorize(getattr(request, "api", None), "threads", "update", value)
+        thread = services.patch_thread(thread_id=thread_id, metadata=value.get("metadata"), filters=filters)
         if body.get("ttl") is not None:
             thread_ttl_requested.send(sender=ThreadDetailView, thread_id=thread_id, ttl=dict(body["ttl"]))
         if "return=minimal" in request.headers.get("Prefer", ""):
@@ -97,7 +116,8 @@ class ThreadDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, thread_id):
-        services.delete_thread(thread_id=thread_id_of(thread_id))
+        thread_id = thread_id_of(thread_id)
+        services.delete_thread(thread_id=thread_id, filters=authorize(request, "delete", thread_id=thread_id))
         return Response(status=204)
 
 
@@ -106,7 +126,8 @@ class ThreadCopyView(APIView):
     def post(self, request, thread_id):
         thread_id = thread_id_of(thread_id)
         read_body(request, allow_empty=True)
-        return Response(s.thread_json(services.copy_thread(thread_id=thread_id)))
+        filters = authorize(request, "read", thread_id=thread_id)
+        return Response(s.thread_json(services.copy_thread(thread_id=thread_id, filters=filters)))
 
 
 class ThreadStateView(APIView):
@@ -114,7 +135,8 @@ class ThreadStateView(APIView):
     def get(self, request, thread_id):
         thread_id = thread_id_of(thread_id)
         query = validated(s.StateQuerySerializer, request.query_params)
-        return Response(selectors.get_thread_state(thread_id=thread_id, subgraphs=query["subgraphs"]))
+        filters = authorize(request, "read", thread_id=thread_id)
+        return Response(selectors.get_thread_state(thread_id=thread_id, subgraphs=query["subgraphs"], filters=filters))
 
     @extend_schema(request=s.StateUpdateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, thread_id):
@@ -123,9 +145,10 @@ class ThreadStateView(APIView):
         checkpoint = _checkpoint(body.get("checkpoint")) or {}
         if body.get("checkpoint_id"):
             checkpoint["checkpoint_id"] = body["checkpoint_id"]
+        filters = authorize(request, "update", thread_id=thread_id)
         result = services.update_thread_state(
             thread_id=thread_id, values=body.get("values"), as_node=body.get("as_node"),
-            checkpoint=checkpoint or None,
+            checkpoint=checkpoint or None, filters=filters,
         )
         return Response(result)
 
@@ -140,6 +163,7 @@ class ThreadStateAtView(APIView):
         query = validated(s.StateQuerySerializer, request.query_params)
         return Response(selectors.get_thread_state(
             thread_id=thread_id, checkpoint={"checkpoint_id": str(checkpoint_id)}, subgraphs=query["subgraphs"],
+            filters=authorize(request, "read", thread_id=thread_id),
         ))
 
 
@@ -150,6 +174,7 @@ class ThreadStateCheckpointView(APIView):
         body = validated(s.StateCheckpointSerializer, read_body(request))
         return Response(selectors.get_thread_state(
             thread_id=thread_id, checkpoint=_checkpoint(body["checkpoint"]), subgraphs=body["subgraphs"],
+            filters=authorize(request, "read", thread_id=thread_id),
         ))
 
 
@@ -160,6 +185,7 @@ class ThreadHistoryView(APIView):
         query = validated(s.HistoryQuerySerializer, request.query_params)
         return Response(selectors.get_thread_history(
             thread_id=thread_id, limit=query["limit"], before=query.get("before"),
+            filters=authorize(request, "read", thread_id=thread_id),
         ))
 
     @extend_schema(operation_id="threads_history_search", request=s.HistorySerializer, responses=OpenApiTypes.OBJECT)
@@ -168,5 +194,5 @@ class ThreadHistoryView(APIView):
         body = validated(s.HistorySerializer, read_body(request))
         return Response(selectors.get_thread_history(
             thread_id=thread_id, limit=body["limit"], before=body.get("before"), metadata=body.get("metadata"),
-            checkpoint=_checkpoint(body.get("checkpoint")),
+            checkpoint=_checkpoint(body.get("checkpoint")), filters=authorize(request, "read", thread_id=thread_id),
         ))

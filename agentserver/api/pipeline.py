@@ -4,9 +4,11 @@ Every API request, whichever transport serves it, goes through the same steps, d
 
 1. ``ApiRequest``: a transport-neutral view of the request (method, path, headers, query).
 2. ``preflight()``: CORS preflight answers (``OPTIONS`` with ``Access-Control-Request-Method``).
-3. ``admit()``: the request-size limit, then each policy of ``AGENTSERVER["REQUEST_POLICIES"]`` in
-   order (authentication and authorization hook in here); a policy raises an ``ApiError`` (or any
-   ``ServiceError``) to refuse the request.
+3. ``admit()``: the request-size limit, then the policies registered by apps
+   (``register_policy``: ``apiauth``'s authentication when auth is configured), then each policy of
+   ``AGENTSERVER["REQUEST_POLICIES"]`` in order; a policy raises an ``ApiError`` (or any
+   ``ServiceError``) to refuse the request, and may set ``ApiRequest.user``. Authorization per
+   resource and action follows in the views and consumers (``agentserver.api.access``).
 4. ``parse_json()``: the request body, with the same size and nesting limits everywhere.
 5. ``render_error()``: every refusal or failure as ``(status, {"detail": ...})``.
 6. ``cors_headers()``: the CORS headers of the response.
@@ -160,8 +162,20 @@ def _load_policy(path: str) -> Callable[[ApiRequest], Any]:
     return import_string(path)
 
 
+# Policies an app puts first (``apiauth`` registers authentication when auth is configured).
+_registered: list[Callable[[ApiRequest], Any]] = []
+
+
+def register_policy(policy: Callable[[ApiRequest], Any] | None) -> None:
+    """Run ``policy`` on every API request, before the configured ones; None: remove them all."""
+    if policy is None:
+        _registered.clear()
+    elif policy not in _registered:
+        _registered.append(policy)
+
+
 def policies() -> list[Callable[[ApiRequest], Any]]:
-    return [_load_policy(path) for path in agent_settings.REQUEST_POLICIES]
+    return [*_registered, *(_load_policy(path) for path in agent_settings.REQUEST_POLICIES)]
 
 
 def admit(request: ApiRequest) -> ApiRequest:

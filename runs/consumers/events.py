@@ -2,7 +2,7 @@
 from rest_framework import serializers
 
 from agentserver import serde
-from agentserver.api import sse
+from agentserver.api import access, sse
 from agentserver.api.consumers import StreamConsumer
 from agentserver.api.exceptions import NotFound, ServiceError
 from agentserver.api.params import path_uuid
@@ -10,6 +10,7 @@ from agentserver.db import db
 from runs import protocol_v2
 from runs import services as run_services
 from streaming import follow, selectors
+from threads.selectors import thread_visible
 
 
 class EventStreamRequest(serializers.Serializer):
@@ -31,6 +32,9 @@ class ThreadEventsConsumer(StreamConsumer):
         if not isinstance(raw.get("channels"), list) or not raw["channels"]:
             raise BadRequest("channels is required and must be a non-empty array")
         request = self.validate(EventStreamRequest, raw)
+        filters = await access.aauthorize(self.api_request, "threads", "read", {"thread_id": thread_id})
+        if filters and not await db(thread_visible)(thread_id=thread_id, filters=filters):
+            raise NotFound(f"Thread with ID {thread_id} not found")
         head = await db(selectors.log_head)(thread_id=thread_id)
         if head is None:
             raise NotFound(f"Thread with ID {thread_id} not found")

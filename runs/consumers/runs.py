@@ -1,5 +1,6 @@
 """Run endpoints with long-lived responses: create+stream, create+wait, join stream, join."""
 from agentserver import serde
+from agentserver.api import access
 from agentserver.api.consumers import StreamConsumer
 from agentserver.api.exceptions import NotFound
 from agentserver.api.params import parse_last_event_id, parse_stream_modes, path_uuid
@@ -26,10 +27,13 @@ class CreateRunMixin:
         if self.stateless:
             payload["attached"] = True
         payload["observed"] = True  # its creator streams or waits for it (see services.observe_run)
+        payload, filters = await access.aauthorize_run(self.api_request, payload, thread_id=thread_id)
+        stamp = payload.get("metadata") if access.user_of(self.api_request) else None
         run_id = uuid7()
         if subscribe:
             await self.subscribe(notify.run_group(run_id))
-        run = await db(services.create_run)(payload=payload, thread_id=thread_id, run_id=run_id)
+        run = await db(services.create_run)(payload=payload, thread_id=thread_id, run_id=run_id, filters=filters,
+                                            thread_metadata=stamp)
         self.run_id, self.thread_id = run.run_id, run.thread_id
         self.on_disconnect_action = payload.get("on_disconnect", "continue")
         return run
@@ -42,7 +46,7 @@ class CreateRunMixin:
         if getattr(self, "run_id", None) is None:
             return
         if self.on_disconnect_action == "cancel":
-            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt")
+            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt", filters=self.filters)
         await self.release()
 
 
@@ -84,7 +88,10 @@ class JoinRunStreamConsumer(StreamConsumer):
         after = parse_last_event_id(self.header("last-event-id"))
         modes = parse_stream_modes(query.get("stream_mode", []), allowed=STREAM_MODES)
         self.cancel_on_disconnect = (query.get("cancel_on_disconnect") or ["false"])[-1].lower() in ("1", "true", "yes")
-        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
+        filters = await access.aauthorize(self.api_request, "threads", "read",
+                                          access.value_of(thread_id=thread_id, run_id=run_id))
+        self.filters = filters
+        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id, filters=filters)
         if run is None:
             raise NotFound("Run not found")
         first = await db(services.observe_run)(run_id=run_id)
@@ -99,7 +106,7 @@ class JoinRunStreamConsumer(StreamConsumer):
 
     async def on_disconnect(self):
         if getattr(self, "cancel_on_disconnect", False) and getattr(self, "run_id", None):
-            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt")
+            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt", filters=self.filters)
 
 
 class JoinRunConsumer(StreamConsumer):
@@ -108,7 +115,9 @@ class JoinRunConsumer(StreamConsumer):
     async def respond(self, body):
         thread_id = path_uuid(self, "thread_id", "thread")
         run_id = path_uuid(self, "run_id", "run")
-        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id)
+        filters = await access.aauthorize(self.api_request, "threads", "read",
+                                          access.value_of(thread_id=thread_id, run_id=run_id))
+        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id, filters=filters)
         if run is None:
             raise NotFound("Run not found")
         await db(services.observe_run)(run_id=run_id)
