@@ -155,17 +155,28 @@ def admit(request: ApiRequest) -> ApiRequest:
 
 
 # --- bodies ----------------------------------------------------------------------------------
-def _depth_ok(value: Any, limit: int) -> bool:
+def check_storable(value: Any, limit: int | None = None) -> None:
+    """``InvalidInput`` unless ``value`` can be stored and rendered back identically on every
+    database: nested at most ``MAX_JSON_DEPTH`` levels, and no NUL character in any string or key
+    (PostgreSQL's jsonb and text refuse ``\\u0000``; SQLite would store it, so both refuse it)."""
+    limit = agent_settings.MAX_JSON_DEPTH if limit is None else limit
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            return False
+            raise InvalidInput(f"JSON nested deeper than {limit} levels")
         if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise InvalidInput(NUL_DETAIL)
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
-    return True
+        elif isinstance(item, str) and "\x00" in item:
+            raise InvalidInput(NUL_DETAIL)
+
+
+NUL_DETAIL = "Invalid JSON in request body: strings must not contain the NUL character (\\u0000)"
 
 
 def parse_json(body: bytes, *, require_object: bool = True) -> Any:
@@ -181,8 +192,7 @@ def parse_json(body: bytes, *, require_object: bool = True) -> Any:
         raise InvalidInput("Invalid JSON in request body") from None
     if require_object and not isinstance(data, dict):
         raise InvalidInput("Invalid JSON in request body: expected an object")
-    if not _depth_ok(data, agent_settings.MAX_JSON_DEPTH):
-        raise InvalidInput(f"JSON nested deeper than {agent_settings.MAX_JSON_DEPTH} levels")
+    check_storable(data)
     return data
 
 
