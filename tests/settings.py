@@ -11,3 +11,8 @@ from agentserver.settings import *  # noqa: E402, F403
 
 # Users made by tests (admin_client, API-key owners) need no slow, secure hashing.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# On PostgreSQL the test database is named after the configured one (<name>_test, like the live
+# server's <name>_live), so whatever a test does to it stays within that name's prefix.
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f'{DATABASES["default"]["NAME"]}_test'}  # noqa: F405
