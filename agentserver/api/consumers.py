@@ -43,10 +43,11 @@ class StreamConsumer(AsyncConsumer):
         self.layer_ok = True
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
-        if not await self._admit():
-            return
-        dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
+        dispatcher = None
         try:
+            if not await self._admit():
+                return
+            dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._cleanup(dispatcher)
@@ -83,9 +84,16 @@ class StreamConsumer(AsyncConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001
                 pass
+        # End the channel's subscriptions (on Redis too, in scaled mode) before the consumer ends.
+        adiscard = getattr(self.channel_layer, "adiscard_channel", None)
         discard = getattr(self.channel_layer, "discard_channel", None)
-        if discard is not None:
-            discard(self.channel_name)
+        try:
+            if adiscard is not None:
+                await adiscard(self.channel_name)
+            elif discard is not None:
+                discard(self.channel_name)
+        except Exception:  # noqa: BLE001
+            logger.warning("discarding channel %s failed", self.channel_name, exc_info=True)
 
     async def dispatch(self, message):
         # Unlike AsyncConsumer.dispatch, no DB connection housekeeping per message: wake-ups are hot.
