@@ -236,6 +236,19 @@ def test_expired_lease_fails_after_the_last_attempt(agent_settings):
 
 
 @pytest.mark.django_db
+def test_a_run_failed_by_worker_lost_ends_its_log_with_an_error_frame(agent_settings):
+    """A stream of the run then ends with an ``error`` event, not like a normal end of run."""
+    agent_settings(ON_WORKER_CRASH="retry", MAX_ATTEMPTS=1)
+    run = make_run()
+    claimed(run, "w1")  # stores the metadata frame (seq 1)
+    expire_lease(run)
+    lifecycle.recover_expired(worker_id="w9")
+    events = list(Event.objects.filter(run_id=run.run_id).order_by("seq").values_list("seq", "event", "data"))
+    assert [(seq, event) for seq, event, _ in events] == [(1, "metadata"), (2, "error")]
+    assert "WorkerLost" in events[-1][2]
+
+
+@pytest.mark.django_db
 def test_expire_loses_to_a_renewed_lease():
     run = make_run()
     claimed(run)
