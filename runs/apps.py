@@ -10,13 +10,24 @@ def _start_embedded_executor(sender, **kwargs):
         runtime.call(start_executor())
 
 
+def _drain_embedded_executor(sender, **kwargs):
+    from agentserver import runtime
+    from agentserver.conf import agent_settings
+    from runs.executor import stop_executor
+
+    if agent_settings.EXECUTOR == "embedded":
+        runtime.call(stop_executor(grace=agent_settings.SHUTDOWN_GRACE_SECONDS),
+                     timeout=agent_settings.SHUTDOWN_GRACE_SECONDS + 30)
+
+
 class RunsConfig(AppConfig):
     name = "runs"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from agentserver.signals import server_starting
+        from agentserver.signals import server_starting, server_stopping
         from runs import hooks
 
         hooks.register()
         server_starting.connect(_start_embedded_executor, dispatch_uid="runs.start_executor")
+        server_stopping.connect(_drain_embedded_executor, dispatch_uid="runs.drain_executor")
