@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import orjson
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -219,6 +220,9 @@ def test_expired_lease_is_retried(agent_settings):
     assert states(run) == (RunStatus.PENDING, ThreadStatus.BUSY, None)
     assert run.worker_id == "" and run.available_at <= timezone.now() and run_done_events(run) == 0
     assert claimed(run, "w2").attempt == 2
+    # each attempt starts with a metadata frame carrying its number
+    frames = Event.objects.filter(run_id=run.run_id, event="metadata").order_by("seq").values_list("data", flat=True)
+    assert [orjson.loads(data)["attempt"] for data in frames] == [1, 2]
 
 
 @pytest.mark.django_db
