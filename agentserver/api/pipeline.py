@@ -146,10 +146,30 @@ def policies() -> list[Callable[[ApiRequest], Any]]:
     return [_load_policy(path) for path in agent_settings.REQUEST_POLICIES]
 
 
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
+
+
+def check_json_content_type(request: ApiRequest) -> None:
+    """With authentication on (any request policy), a write request with a body must say it is
+    JSON: a browser sends ``text/plain`` or form bodies cross-site without a CORS preflight, so a
+    credentialed cross-site write could otherwise reach the API (415 instead)."""
+    if request.method not in WRITE_METHODS:
+        return
+    has_body = (content_length(request) or 0) > 0 or request.header("transfer-encoding") is not None
+    if not has_body:
+        return
+    media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ApiError("Unsupported Media Type: write requests must be sent as application/json", status_code=415)
+
+
 def admit(request: ApiRequest) -> ApiRequest:
     """Check an API request before its body is read; raises ``ServiceError`` to refuse it."""
     check_size(content_length(request))
-    for policy in policies():
+    configured = policies()
+    if configured:
+        check_json_content_type(request)
+    for policy in configured:
         policy(request)
     return request
 
