@@ -153,6 +153,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "agentserver",
     "DESCRIPTION": "A self-hosted LangGraph Agent Server on Django.",
     "VERSION": "0.1.0",
+    # The pipeline's answers on every route, the consumers' (streaming) routes, run bodies, arrays.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "runs.openapi.describe_runs",
+        "threads.openapi.describe_threads",
+        "agentserver.openapi.error_responses",
+    ],
 }
 
 # --- CORS -----------------------------------------------------------------------------------
