@@ -95,7 +95,18 @@ HOSTILE = {
     "10,000 levels": "[" * 10_000 + "]" * 10_000,
     "101 levels": "[" * 101 + "]" * 101,
     "300 levels": '{"a": ' * 300 + "1" + "}" * 300,
+    # PostgreSQL's jsonb reads these back as integers beyond 64 bits, which no response can render
+    "1e20": "1e20",
+    "-1e19": "-1e19",
+    "2**64 (parsed as a float)": str(2**64),
 }
+
+
+def test_integers_beyond_64_bits_still_render():
+    from agentserver import serde
+
+    assert serde.dumps({"n": 10**20, "m": [-(2**70)]}) == b'{"n":100000000000000000000,"m":[-1180591620717411303424]}'
+
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

@@ -194,8 +194,12 @@ def check_storable(value: Any, limit: int | None = None) -> None:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, str) and "\x00" in item:
             raise InvalidInput(NUL_DETAIL)
+        elif isinstance(item, float) and not -NUMBER_LIMIT < item < NUMBER_LIMIT:
+            # PostgreSQL's jsonb would read 1e20 back as an integer beyond 64 bits: refused on both
+            raise InvalidInput(f"Invalid JSON in request body: number {item!r} out of range (|x| < 2**63)")
 
 
+NUMBER_LIMIT = float(2**63)
 NUL_DETAIL = "Invalid JSON in request body: strings must not contain the NUL character (\\u0000)"
 
 
