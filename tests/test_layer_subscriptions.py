@@ -113,4 +113,5 @@ async def test_soak_runs_wait_and_stream_leave_no_subscription(live_executor):
             assert response["status"] == 200, response["body"][:200]
             await communicator.wait(timeout=5)  # the consumer's clean-up follows the response
         now = await subscriptions()
-        assert now == baseline and now[:3] == (0, 0, 0), (round_, now, baseline)
+        # flat: earlier tests in this process may have left their own (their consumers still running)
+        assert now == baseline, (round_, now, baseline)
