@@ -27,6 +27,7 @@ def start_server_process():
         persistence.setup()
         server_starting.send(sender=None)
         _started.set()
+        _drain_on_twisted_shutdown()
         logger.info("agentserver ready (executor: %s)", agent_settings.EXECUTOR)
 
 
@@ -49,6 +50,44 @@ async def _answer_unavailable(exc, send):
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
     return True
+
+
+_stopped = threading.Event()
+
+
+def stop_server_process():
+    """Idempotent: what a server process does once when asked to stop, before it exits."""
+    if not _started.is_set() or _stopped.is_set():
+        return
+    with _lock:
+        if _stopped.is_set():
+            return
+        _stopped.set()
+        from agentserver.signals import server_stopping
+
+        logger.info("agentserver stopping: draining (grace %ss)", agent_settings.SHUTDOWN_GRACE_SECONDS)
+        for _receiver, result in server_stopping.send_robust(sender=None):
+            if isinstance(result, Exception):
+                logger.error("stopping failed", exc_info=result)
+        logger.info("agentserver stopped")
+
+
+def _drain_on_twisted_shutdown():
+    """Under daphne, SIGTERM stops Twisted's reactor: make its shutdown wait for the drain (a
+    "before shutdown" trigger whose Deferred fires once ``stop_server_process`` returns)."""
+    import sys
+
+    if "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import reactor, threads
+
+    if not reactor.running:
+        return
+
+    def before_shutdown():
+        return threads.deferToThread(stop_server_process)
+
+    reactor.callFromThread(reactor.addSystemEventTrigger, "before", "shutdown", before_shutdown)
 
 
 class LifespanApp:
@@ -85,5 +124,6 @@ class LifespanApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await sync_to_async(stop_server_process, thread_sensitive=False)()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -44,7 +44,25 @@ def _default(obj):
 
 def dumps(obj) -> bytes:
     """Compact JSON bytes."""
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    except TypeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        return _dumps_big_ints(obj)
+
+
+def _dumps_big_ints(obj) -> bytes:
+    """orjson refuses integers beyond 64 bits (PostgreSQL's jsonb reads 1e20 back as one): the
+    standard library writes them exactly."""
+    import json
+
+    def default(value):
+        if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+            return value.isoformat()
+        return _default(value)
+
+    return json.dumps(obj, default=default, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def dumps_str(obj) -> str:

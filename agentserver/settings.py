@@ -171,8 +171,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "interop.openapi.add_interop_paths",
-                             "apiauth.openapi.add_security"],
+    # The pipeline's answers on every route, the consumers' (streaming) routes, run bodies, arrays;
+    # the interop paths; the security schemes of authentication.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "runs.openapi.describe_runs",
+        "threads.openapi.describe_threads",
+        "agentserver.openapi.error_responses",
+        "interop.openapi.add_interop_paths",
+        "apiauth.openapi.add_security",
+    ],
 }
 
 # --- CORS -----------------------------------------------------------------------------------

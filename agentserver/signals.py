@@ -13,3 +13,9 @@ from django.dispatch import Signal
 
 server_starting = Signal()
 executor_started = Signal()
+
+# Sent once per server process when it is asked to stop (SIGTERM to daphne; ASGI lifespan shutdown),
+# before it exits (``agentserver.lifespan.stop_server_process``). The runs app drains the embedded
+# executor here: no new claims, running runs finish within the grace period, the rest are handed
+# back to the queue at once so that a restart picks them up immediately.
+server_stopping = Signal()

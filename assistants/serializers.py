@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agentserver.api.exceptions import InvalidInput
+from agentserver.api.fields import MAX_OFFSET
 
 ASSISTANT_FIELDS = (
     "assistant_id",
@@ -119,7 +120,7 @@ class AssistantCountSerializer(serializers.Serializer):
 
 class AssistantSearchSerializer(AssistantCountSerializer):
     limit = StrictIntegerField(required=False, default=10, min_value=1, max_value=1000)
-    offset = StrictIntegerField(required=False, default=0, min_value=0)
+    offset = StrictIntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
     sort_by = serializers.ChoiceField(choices=SORT_FIELDS, required=False)
     sort_order = serializers.ChoiceField(choices=("asc", "desc"), required=False)
     select = serializers.ListField(child=serializers.ChoiceField(choices=ASSISTANT_FIELDS), required=False)
@@ -128,7 +129,7 @@ class AssistantSearchSerializer(AssistantCountSerializer):
 class VersionSearchSerializer(serializers.Serializer):
     metadata = JSONObjectField(required=False)
     limit = StrictIntegerField(required=False, default=10, min_value=1, max_value=1000)
-    offset = StrictIntegerField(required=False, default=0, min_value=0)
+    offset = StrictIntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
 
 class SetLatestSerializer(serializers.Serializer):

@@ -194,7 +194,9 @@ class RunOutcome:
 async def execute(run: ClaimedRun, *, control) -> RunOutcome:
     """Execute ``run``; ``control.cancel_action`` says why it was cancelled, if it was."""
     # The metadata frame was stored with the claim (runs.lifecycle.claim_run); the writer continues after it.
-    writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq)
+    # A batch of events that cannot be stored stops the graph: the run ends as an error, not with a hole.
+    writer = EventWriter(thread_id=run.thread_id, run_id=run.run_id, start_seq=run.start_seq,
+                         on_failure=lambda exc: control.task and control.task.cancel())
     config = build_config(run)
     outcome = RunOutcome()
     resume = False
@@ -224,7 +226,11 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
         # error event stays the API's {"error", "message"}.
         outcome.error = {**error, "traceback": "".join(traceback.format_exception(exc))[-TRACEBACK_CHARS:]}
     await writer.aclose()
-    outcome.last_seq = writer.next_seq - 1 if writer.error is None else None
+    if writer.error is not None and not control.cancel_action:
+        outcome.status = RunStatus.ERROR
+        outcome.error = {"error": type(writer.error).__name__, "message": str(writer.error)}
+        outcome.cancel_action = ""
+    outcome.last_seq = writer.last_seq
     if outcome.cancel_action != SHUTDOWN:
         await _record(run, config, outcome)
     return outcome

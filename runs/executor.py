@@ -169,7 +169,9 @@ class Executor:
                 flagged = await _db(lifecycle.renew_leases)(worker_id=self.worker_id, run_ids=list(self.running))
                 for run_id, action in flagged.items():
                     self.cancel_local(run_id, action)
-                if self.only_run_ids is None and ticks % max(1, int(agent_settings.LEASE_SECONDS / 3)) == 0:
+                # Every second (one indexed query): a lost run is retried about a second after its
+                # lease expires, not up to LEASE_SECONDS / 3 later.
+                if self.only_run_ids is None:
                     retried, failed = await _db(lifecycle.recover_expired)(worker_id=self.worker_id)
                     for run_id, thread_id in failed:
                         await notify.arun_finished(thread_id=thread_id, run_id=run_id, status=RunStatus.ERROR)

@@ -205,7 +205,24 @@ def _expire(run_id: UUID, thread_id: UUID, attempt: int, owner: str, now: dateti
             Thread.objects.release(thread_id, run_id=run_id)
         else:
             Thread.objects.release(thread_id, run_id=run_id, status=ThreadStatus.ERROR, error=error)
+            _store_final_error(run_id=run_id, thread_id=thread_id, error=error)
     return retry
+
+
+def _store_final_error(*, run_id: UUID, thread_id: UUID, error: dict) -> None:
+    """End the run's log with its ``error`` frame (inside the transaction that fails the run), so a
+    stream of a run that ends this way says so instead of ending like a normal end of run."""
+    from django.db import IntegrityError
+
+    from streaming.selectors import last_run_seq
+
+    try:
+        with transaction.atomic():
+            rows = store_run_events(thread_id=thread_id, run_id=run_id, first_seq=last_run_seq(run_id=run_id) + 1,
+                                    frames=[("error", serde.dumps_str(error))])
+    except IntegrityError:  # the lost worker stored one more event meanwhile: it is not lost after all
+        return
+    transaction.on_commit(lambda: notify.events_stored(thread_id=thread_id, run_id=run_id, rows=rows))
 
 
 def recover_expired(*, worker_id: str) -> tuple[list[tuple[UUID, UUID]], list[tuple[UUID, UUID]]]:

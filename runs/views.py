@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
-from agentserver.api.fields import require_object, uuid_or_422
+from agentserver.api.fields import MAX_OFFSET, require_object, uuid_or_422
 from runs import selectors, services
 from runs.models import CANCEL_STATUSES, CancelAction, RunStatus
 from runs.serializers import RunCreateSerializer, RunSerializer
@@ -60,7 +60,7 @@ class ThreadRunsView(APIView):
 
 class ListRunsSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=10000)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
     status = serializers.ChoiceField(choices=RunStatus.values, required=False, allow_null=True)
 
 

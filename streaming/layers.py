@@ -139,6 +139,7 @@ class HybridChannelLayer(BaseChannelLayer):
         self.local = ThreadSafeInMemoryChannelLayer()
         self.remote = RedisPubSubChannelLayer(hosts=hosts, **kwargs)
         self._remote_receivers = {}
+        self._remote_joins = {}  # channel -> its background group joins on Redis
 
     async def new_channel(self, prefix="specific."):
         channel = await self.local.new_channel(prefix)
@@ -181,7 +182,10 @@ class HybridChannelLayer(BaseChannelLayer):
             finally:
                 await self.local.send(channel, {"type": "stream.resync"})
 
-        asyncio.ensure_future(join_remote())
+        joins = self._remote_joins.setdefault(channel, set())
+        task = asyncio.ensure_future(join_remote())
+        joins.add(task)
+        task.add_done_callback(joins.discard)
 
     async def group_discard(self, group, channel):
         await self.local.group_discard(group, channel)
@@ -192,10 +196,42 @@ class HybridChannelLayer(BaseChannelLayer):
         await self.remote.group_send(group, message)
 
     def discard_channel(self, channel):
+        """Forget ``channel`` now; its Redis subscriptions end in the background (see
+        ``adiscard_channel``, which consumers await)."""
         self.local.discard_channel(channel)
+        asyncio.ensure_future(self.adiscard_channel(channel))
+
+    async def adiscard_channel(self, channel):
+        """Forget ``channel`` and end its subscriptions on Redis, whatever delivered its last message.
+
+        A pending remote receive unsubscribes when cancelled, but one that already returned a
+        message (or was never started) does not, and a group join still on its way would subscribe
+        after the consumer left: both leaked a subscription per stream, for good."""
+        self.local.discard_channel(channel)
+        joins = [task for task in self._remote_joins.pop(channel, ()) if not task.done()]
         receiver = self._remote_receivers.pop(channel, None)
-        if receiver is not None:
-            receiver.cancel()
+        try:
+            layer = self.remote._get_layer()
+            if joins:  # a join on its way would subscribe after the unsubscribe below: let it land
+                await asyncio.wait(joins, timeout=5)
+            shard = layer._get_shard(channel)
+            for _ in range(100):  # nor cancel a receive in the middle of its SUBSCRIBE (it would hang)
+                if receiver is None or receiver.done() or channel in shard._subscribed_to:
+                    break
+                await asyncio.sleep(0.01)
+            subscribed = layer.channels.pop(channel, None) is not None
+            if receiver is not None and not receiver.done():
+                receiver.cancel()  # (its own clean-up is skipped: the channel is no longer known)
+            for group_channel in [g for g, members in layer.groups.items() if channel in members]:
+                members = layer.groups[group_channel]
+                members.discard(channel)
+                if not members:
+                    del layer.groups[group_channel]
+                    await layer._get_shard(group_channel).unsubscribe(group_channel)
+            if subscribed:
+                await shard.unsubscribe(channel)
+        except Exception as exc:  # noqa: BLE001 - Redis down: its restart drops subscriptions anyway
+            logger.warning("unsubscribing %s on Redis failed: %s", channel, exc)
 
     async def flush(self):
         await self.local.flush()

@@ -47,6 +47,14 @@ def store_run_events(*, thread_id, run_id, first_seq, frames):
     return rows
 
 
+def stored_run_events(*, run_id, first_seq, count):
+    """The rows [(seq, thread_seq, event, data)] of run seq first_seq.. when all ``count`` are stored
+    (a write whose answer was lost), else [] (none is: a write rolls back as a whole)."""
+    rows = list(Event.objects.filter(run_id=run_id, seq__gte=first_seq, seq__lt=first_seq + count)
+                .order_by("seq").values_list("seq", "thread_seq", "event", "data"))
+    return rows if len(rows) == count else []
+
+
 def _insert_rows(*, thread_id, run_id, rows):
     """One multi-row INSERT without building model instances (the hot path of every stream).
 

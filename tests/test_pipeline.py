@@ -85,3 +85,24 @@ async def test_one_body_limit_and_one_json_parser_for_every_route(router):
         assert "nested deeper" in orjson.loads(content)["detail"]
         status, _, content = await call(router, "POST", path, body=b"{not json")
         assert status == 422 and orjson.loads(content) == {"detail": "Invalid JSON in request body"}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_with_auth_on_write_requests_must_be_json(router):
+    body = b'{"metadata": {}}'
+    headers = [(b"x-team", b"red"), (b"content-length", str(len(body)).encode())]
+    with with_settings(REQUEST_POLICIES=[POLICY]):
+        for path in ("/threads", "/runs/wait"):
+            for content_type in (b"text/plain", b"application/x-www-form-urlencoded", b"multipart/form-data"):
+                communicator = HttpCommunicator(router, "POST", path, body=body,
+                                                headers=headers + [(b"content-type", content_type)])
+                response = await communicator.get_response(timeout=10)
+                assert response["status"] == 415, (path, content_type)
+                assert "application/json" in orjson.loads(response["body"])["detail"]
+        status, _, _ = await call(router, "POST", "/threads", body=body, headers=headers)  # application/json
+        assert status == 200
+        status, _, _ = await call(router, "GET", "/info", headers=[(b"x-team", b"red")])  # reads: any
+        assert status == 200
+    # without authentication, a body is JSON whatever its content type (as the reference)
+    communicator = HttpCommunicator(router, "POST", "/threads", body=body, headers=[(b"content-type", b"text/plain")])
+    assert (await communicator.get_response(timeout=10))["status"] == 200

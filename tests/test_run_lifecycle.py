@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import orjson
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -219,6 +220,9 @@ def test_expired_lease_is_retried(agent_settings):
     assert states(run) == (RunStatus.PENDING, ThreadStatus.BUSY, None)
     assert run.worker_id == "" and run.available_at <= timezone.now() and run_done_events(run) == 0
     assert claimed(run, "w2").attempt == 2
+    # each attempt starts with a metadata frame carrying its number
+    frames = Event.objects.filter(run_id=run.run_id, event="metadata").order_by("seq").values_list("data", flat=True)
+    assert [orjson.loads(data)["attempt"] for data in frames] == [1, 2]
 
 
 @pytest.mark.django_db
@@ -233,6 +237,19 @@ def test_expired_lease_fails_after_the_last_attempt(agent_settings):
     assert Thread.objects.get(pk=run.thread_id).error == run.error
     assert run_done_events(run) == 1
     assert lifecycle.recover_expired(worker_id="w9") == ([], [])
+
+
+@pytest.mark.django_db
+def test_a_run_failed_by_worker_lost_ends_its_log_with_an_error_frame(agent_settings):
+    """A stream of the run then ends with an ``error`` event, not like a normal end of run."""
+    agent_settings(ON_WORKER_CRASH="retry", MAX_ATTEMPTS=1)
+    run = make_run()
+    claimed(run, "w1")  # stores the metadata frame (seq 1)
+    expire_lease(run)
+    lifecycle.recover_expired(worker_id="w9")
+    events = list(Event.objects.filter(run_id=run.run_id).order_by("seq").values_list("seq", "event", "data"))
+    assert [(seq, event) for seq, event, _ in events] == [(1, "metadata"), (2, "error")]
+    assert "WorkerLost" in events[-1][2]
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agentserver.api.fields import MAX_OFFSET
 from agentserver.ids import parse_uuid
 from threads.models import ThreadStatus
 
@@ -133,7 +134,7 @@ class ThreadCountSerializer(serializers.Serializer):
 class ThreadSearchSerializer(ThreadCountSerializer):
     ids = serializers.ListField(child=UUIDStringField(), required=False, allow_null=True)
     limit = StrictIntegerField(min_value=1, max_value=1000, default=10)
-    offset = StrictIntegerField(min_value=0, default=0)
+    offset = StrictIntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
     sort_by = serializers.ChoiceField(choices=SORTABLE, required=False, allow_null=True)
     sort_order = serializers.ChoiceField(choices=("asc", "desc"), required=False, allow_null=True)
     select = serializers.ListField(child=serializers.ChoiceField(choices=SELECTABLE), required=False, allow_null=True)

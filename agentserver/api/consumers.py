@@ -46,12 +46,23 @@ class StreamConsumer(AsyncConsumer):
         self.layer_ok = True
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
-        if not await self._admit():
-            return
-        dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
+        dispatcher = None
         StreamConsumer.open_count += 1
         try:
+            if not await self._admit():
+                return
+            dispatcher = asyncio.get_running_loop().create_task(self._dispatch_all(receive))
             await asyncio.wait({dispatcher, self._done}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            if self._response is not None and not self._response.done():
+                self._response.cancel()
+                await asyncio.gather(self._response, return_exceptions=True)
+            # The server is stopping (daphne cancels every application on shutdown): a response
+            # under way must not end like a normal end of run.
+            await self._cut_short({"error": "ServerShutdown",
+                                   "message": "the server is shutting down; reconnect (with Last-Event-ID "
+                                              "to resume a stream)"})
+            raise
         finally:
             StreamConsumer.open_count -= 1
             await self._cleanup(dispatcher)
@@ -88,9 +99,16 @@ class StreamConsumer(AsyncConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001
                 pass
+        # End the channel's subscriptions (on Redis too, in scaled mode) before the consumer ends.
+        adiscard = getattr(self.channel_layer, "adiscard_channel", None)
         discard = getattr(self.channel_layer, "discard_channel", None)
-        if discard is not None:
-            discard(self.channel_name)
+        try:
+            if adiscard is not None:
+                await adiscard(self.channel_name)
+            elif discard is not None:
+                discard(self.channel_name)
+        except Exception:  # noqa: BLE001
+            logger.warning("discarding channel %s failed", self.channel_name, exc_info=True)
 
     async def dispatch(self, message):
         # Unlike AsyncConsumer.dispatch, no DB connection housekeeping per message: wake-ups are hot.
@@ -214,7 +232,8 @@ class StreamConsumer(AsyncConsumer):
         return serializer.validated_data
 
     async def send_error(self, exc):
-        """Answer ``exc`` as the JSON views do (pipeline.render_error); anything else is a 500."""
+        """Answer ``exc`` as the JSON views do (pipeline.render_error); anything else is a 500.
+        Once the response has started, the failure is its last frame instead (``_cut_short``)."""
         rendered = pipeline.render_error(exc)
         if rendered is None:
             logger.error("stream failed", exc_info=exc)
@@ -222,6 +241,20 @@ class StreamConsumer(AsyncConsumer):
         status, body, headers = rendered
         if not self.headers_sent:
             await self.send_json(status, body, extra=list(headers.items()))
+        else:
+            await self._cut_short({"error": type(exc).__name__, "message": str(body.get("detail", exc))})
+
+    async def _cut_short(self, error):
+        """End a response that has started but is not complete with ``error``: an ``error`` event on
+        an SSE stream, ``{"__error__": ...}`` on a JSON one (/wait, /join), so that a client can
+        tell it from the run's end (and resume a stream after its last event id)."""
+        if not self.headers_sent or self.ended or self.disconnected:
+            return
+        chunk = sse.frame("error", serde.dumps(error)) if self.sse else serde.dumps({"__error__": error})
+        try:
+            await self.end(chunk)
+        except Exception:  # noqa: BLE001 - the connection is going away too
+            pass
 
     async def _refuse(self, exc):
         await self.send_error(exc)
@@ -229,14 +262,16 @@ class StreamConsumer(AsyncConsumer):
             self._done.set_result(None)
 
     async def _respond(self, body):
+        cancelled = False
         try:
             await self.respond(body)
         except asyncio.CancelledError:
+            cancelled = True  # the consumer ends the response (``_cut_short``), not as complete
             raise
         except Exception as exc:  # noqa: BLE001 - rendered like the JSON views' errors
             await self.send_error(exc)
         finally:
-            if not self.disconnected:
+            if not self.disconnected and not cancelled:
                 # (after a disconnect, http_disconnect finishes the consumer once on_disconnect ran)
                 try:
                     await self.end()

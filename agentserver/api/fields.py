@@ -18,3 +18,7 @@ def require_object(data):
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object")
     return data
+
+
+# The largest page offset a request may ask for: offset + limit stays a 64-bit integer in SQL.
+MAX_OFFSET = 2**62

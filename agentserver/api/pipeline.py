@@ -178,26 +178,61 @@ def policies() -> list[Callable[[ApiRequest], Any]]:
     return [*_registered, *(_load_policy(path) for path in agent_settings.REQUEST_POLICIES)]
 
 
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
+
+
+def check_json_content_type(request: ApiRequest) -> None:
+    """With authentication on (any request policy), a write request with a body must say it is
+    JSON: a browser sends ``text/plain`` or form bodies cross-site without a CORS preflight, so a
+    credentialed cross-site write could otherwise reach the API (415 instead)."""
+    if request.method not in WRITE_METHODS:
+        return
+    has_body = (content_length(request) or 0) > 0 or request.header("transfer-encoding") is not None
+    if not has_body:
+        return
+    media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ApiError("Unsupported Media Type: write requests must be sent as application/json", status_code=415)
+
+
 def admit(request: ApiRequest) -> ApiRequest:
     """Check an API request before its body is read; raises ``ServiceError`` to refuse it."""
     check_size(content_length(request))
-    for policy in policies():
+    configured = policies()
+    if configured:
+        check_json_content_type(request)
+    for policy in configured:
         policy(request)
     return request
 
 
 # --- bodies ----------------------------------------------------------------------------------
-def _depth_ok(value: Any, limit: int) -> bool:
+def check_storable(value: Any, limit: int | None = None) -> None:
+    """``InvalidInput`` unless ``value`` can be stored and rendered back identically on every
+    database: nested at most ``MAX_JSON_DEPTH`` levels, and no NUL character in any string or key
+    (PostgreSQL's jsonb and text refuse ``\\u0000``; SQLite would store it, so both refuse it)."""
+    limit = agent_settings.MAX_JSON_DEPTH if limit is None else limit
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            return False
+            raise InvalidInput(f"JSON nested deeper than {limit} levels")
         if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise InvalidInput(NUL_DETAIL)
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
-    return True
+        elif isinstance(item, str) and "\x00" in item:
+            raise InvalidInput(NUL_DETAIL)
+        elif isinstance(item, float) and not -NUMBER_LIMIT < item < NUMBER_LIMIT:
+            # PostgreSQL's jsonb would read 1e20 back as an integer beyond 64 bits: refused on both
+            raise InvalidInput(f"Invalid JSON in request body: number {item!r} out of range (|x| < 2**63)")
+
+
+NUMBER_LIMIT = float(2**63)
+NUL_DETAIL = "Invalid JSON in request body: strings must not contain the NUL character (\\u0000)"
 
 
 def parse_json(body: bytes, *, require_object: bool = True) -> Any:
@@ -213,8 +248,7 @@ def parse_json(body: bytes, *, require_object: bool = True) -> Any:
         raise InvalidInput("Invalid JSON in request body") from None
     if require_object and not isinstance(data, dict):
         raise InvalidInput("Invalid JSON in request body: expected an object")
-    if not _depth_ok(data, agent_settings.MAX_JSON_DEPTH):
-        raise InvalidInput(f"JSON nested deeper than {agent_settings.MAX_JSON_DEPTH} levels")
+    check_storable(data)
     return data
 
 
