@@ -24,12 +24,14 @@ class RunListener:
         self.channel_name = None
         self.layer_ok = True
         self._groups = []
+        self.last_write = 0.0  # (wait_run's keep-alive clock: this listener has no response to keep alive)
 
     @property
     def heartbeat(self):
         return agent_settings.HEARTBEAT_SECONDS
 
     async def subscribe(self, group):
+        self.last_write = asyncio.get_running_loop().time()
         if self.channel_name is None:
             self.channel_name = await self.channel_layer.new_channel()
         self._groups.append(group)
@@ -52,7 +54,8 @@ class RunListener:
             return None
 
     async def idle(self):
-        """Nothing to keep alive: the caller's response is not open yet."""
+        """Nothing to keep alive (the caller's response is not open yet): only the clock moves."""
+        self.last_write = asyncio.get_running_loop().time()
 
     async def close(self):
         for group in self._groups:
