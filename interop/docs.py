@@ -9,6 +9,8 @@ SIDECAR = "drf_spectacular_sidecar/"
 class DocsView(SpectacularSwaggerView):
     url_name = "openapi"
     title = "agentserver API Reference"
+    # an HTML page: OPTIONS would render DRF's metadata through the page's template (a 500)
+    http_method_names = ["get", "head"]
 
 
 def sidecar_file(request, path):

@@ -46,7 +46,7 @@ class CreateRunMixin:
         if getattr(self, "run_id", None) is None:
             return
         if self.on_disconnect_action == "cancel":
-            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt", filters=self.filters)
+            await db(services.cancel_runs)(run_ids=[self.run_id], action="interrupt")
         await self.release()
 
 
