@@ -11,8 +11,6 @@ context manager). Paths are relative to the directory of ``langgraph.json``.
 The server attaches its own checkpointer and store to every graph.
 """
 import contextlib
-import importlib
-import importlib.util
 import inspect
 import json
 import os
@@ -25,6 +23,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
 from agentserver.conf import agent_settings
+from agentserver.specs import load_attr
 
 
 class GraphConfigError(Exception):
@@ -60,29 +59,8 @@ def _as_pregel(obj, graph_id):
 
 
 def _import_spec(graph_id, spec, base_dir):
-    if not isinstance(spec, str) or ":" not in spec:
-        raise GraphConfigError(f"Graph '{graph_id}': spec {spec!r} must look like './file.py:attr' or 'module:attr'")
-    target, _, attr = spec.rpartition(":")
-    try:
-        if target.endswith(".py") or "/" in target or target.startswith("."):
-            path = (base_dir / target).resolve()
-            if not path.is_file():
-                raise GraphConfigError(f"Graph '{graph_id}': file not found: {path}")
-            module_name = f"agentserver_graphs.{graph_id}_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except GraphConfigError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any import failure is a config error
-        raise GraphConfigError(f"Graph '{graph_id}': failed to import {target}: {exc!r}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise GraphConfigError(f"Graph '{graph_id}': {target} has no attribute '{attr}'") from None
+    return load_attr(spec, base_dir=base_dir, label=f"Graph '{graph_id}'", error=GraphConfigError,
+                     prefix=f"agentserver_graphs.{graph_id}")
 
 
 def _make_spec(graph_id, raw, base_dir):

@@ -10,13 +10,12 @@ Read once per process; a malformed section raises GraphConfigError naming the ke
 does not start).
 """
 import functools
-import importlib
-import importlib.util
 import json
 from pathlib import Path
 
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
+from agentserver.specs import load_attr
 
 
 @functools.lru_cache(maxsize=4)
@@ -51,18 +50,8 @@ def _number(config, key, where, *, positive=True):
 
 
 def _import_function(spec, base_dir):
-    target, _, attr = spec.rpartition(":")
-    try:
-        if target.endswith(".py") or "/" in target:
-            path = (base_dir / target).resolve()
-            module_spec = importlib.util.spec_from_file_location(f"agentserver_embed_{abs(hash(str(path)))}", path)
-            module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-        return getattr(module, attr)
-    except Exception as exc:  # noqa: BLE001 - any failure is a config error naming the key
-        raise GraphConfigError(f"langgraph.json: 'store.index.embed' {spec!r} cannot be loaded: {exc!r}") from exc
+    return load_attr(spec, base_dir=base_dir, label=f"langgraph.json: 'store.index.embed' {spec!r}",
+                     error=GraphConfigError, prefix="agentserver_embed")
 
 
 def _embed(spec, base_dir):

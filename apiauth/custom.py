@@ -13,11 +13,8 @@ on the runtime loop (``agentserver.runtime``), called from the views' and polici
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
 import logging
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,6 +22,7 @@ from langgraph_sdk import Auth
 
 from agentserver import runtime
 from agentserver.api.pipeline import ApiError
+from agentserver.specs import load_attr
 from apiauth.users import anonymous, normalize
 
 logger = logging.getLogger(__name__)
@@ -35,26 +33,7 @@ class AuthConfigError(Exception):
 
 
 def load_auth_object(spec: str, base_dir: Path) -> Auth:
-    if not isinstance(spec, str) or ":" not in spec:
-        raise AuthConfigError(f"auth.path {spec!r} must look like './auth.py:auth' or 'module:attr'")
-    target, _, attr = spec.rpartition(":")
-    try:
-        if target.endswith(".py") or "/" in target or target.startswith("."):
-            path = (base_dir / target).resolve()
-            if not path.is_file():
-                raise AuthConfigError(f"auth.path: file not found: {path}")
-            name = f"agentserver_auth_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except AuthConfigError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any import failure is a config error
-        raise AuthConfigError(f"auth.path: failed to import {target}: {exc!r}") from exc
-    obj = getattr(module, attr, None)
+    obj = load_attr(spec, base_dir=base_dir, label="auth.path", error=AuthConfigError, prefix="agentserver_auth")
     if not isinstance(obj, Auth):
         raise AuthConfigError(f"auth.path: {spec} is not a langgraph_sdk.Auth object (got {type(obj).__name__})")
     return obj

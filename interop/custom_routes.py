@@ -7,11 +7,8 @@
 other ASGI callable gets the paths the API does not serve) or a Django URLconf (a module with
 ``urlpatterns``, or a list of URL patterns), whose routes are served first by Django itself.
 """
-import importlib
-import importlib.util
 import json
 import logging
-import sys
 import types
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +16,7 @@ from pathlib import Path
 
 from agentserver.conf import agent_settings
 from agentserver.graphs import GraphConfigError
+from agentserver.specs import load_attr
 
 logger = logging.getLogger(__name__)
 FLAGS = ("disable_assistants", "disable_threads", "disable_runs", "disable_store", "disable_meta",
@@ -40,28 +38,7 @@ class HttpOptions:
 
 
 def _import_attr(spec, base_dir):
-    if not isinstance(spec, str) or ":" not in spec:
-        raise GraphConfigError(f"http.app {spec!r} must look like './file.py:attr' or 'module:attr'")
-    target, _, attr = spec.rpartition(":")
-    try:
-        if target.endswith(".py") or "/" in target or target.startswith("."):
-            path = (base_dir / target).resolve()
-            if not path.is_file():
-                raise GraphConfigError(f"http.app: file not found: {path}")
-            name = f"agentserver_http_app_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except GraphConfigError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any import failure stops the server, naming it
-        raise GraphConfigError(f"http.app: failed to import {target}: {exc!r}") from exc
-    if not hasattr(module, attr):
-        raise GraphConfigError(f"http.app: {target} has no attribute '{attr}'")
-    return getattr(module, attr)
+    return load_attr(spec, base_dir=base_dir, label="http.app", error=GraphConfigError, prefix="agentserver_http_app")
 
 
 class URLConf:
