@@ -1,28 +1,9 @@
 """Validation of /store/* bodies and queries (422 naming the field on bad input)."""
 from rest_framework import serializers
 
+from agentserver.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 RESERVED_ROOT = "langgraph"
-
-
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 def check_labels(labels):

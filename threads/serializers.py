@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agentserver.api.fields import MAX_OFFSET
+from agentserver.api.fields import MAX_OFFSET, StrictBooleanField, StrictCharField, StrictIntegerField
 from agentserver.ids import parse_uuid
 from threads.models import ThreadStatus
 
@@ -19,28 +19,6 @@ _EXTRACT_PATH = re.compile(r"^[A-Za-z_]\w*(?:\.[^.\[\]]+|\[-?\d+\])*$")
 _ROOT = re.compile(r"[A-Za-z_]\w*")
 _FILTER_KEY = re.compile(r"^[a-zA-Z0-9_.-]+$")
 _STEP = re.compile(r"\.([^.\[\]]+)|\[(-?\d+)\]")
-
-
-# --- strict JSON fields (DRF's coerce "5" to 5, 1 to True, 5 to "5") ------------------------------
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 class ObjectOrArrayField(serializers.JSONField):

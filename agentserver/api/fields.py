@@ -1,4 +1,6 @@
 """Request parsing helpers shared by every app's views."""
+from rest_framework import serializers
+
 from agentserver.api.exceptions import InvalidInput
 from agentserver.ids import parse_uuid
 
@@ -22,3 +24,25 @@ def require_object(data):
 
 # The largest page offset a request may ask for: offset + limit stays a 64-bit integer in SQL.
 MAX_OFFSET = 2**62
+
+
+# --- strict JSON fields (DRF's own coerce "5" to 5, 1 to True, 5 to "5") ---------------------------
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data

@@ -8,21 +8,13 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, _postgres_live_url, free_port
 
 HERE = Path(__file__).resolve().parent
 
 
 def _postgres_url(url, suffix):
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + suffix
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
+    return _postgres_live_url(url, suffix)
 
 
 def has_pgvector():
@@ -31,7 +23,6 @@ def has_pgvector():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         return False
-    from urllib.parse import urlparse, urlunparse
 
     # the server's own maintenance database: the test database may not exist yet
     admin = urlunparse(urlparse(url)._replace(path="/postgres"))
