@@ -9,9 +9,14 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentserver.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from agentserver.conf import agent_settings  # noqa: E402
+from agentserver.request_threads import SyncChainASGIHandler, with_request_threads  # noqa: E402
+
+django_application = with_request_threads(SyncChainASGIHandler(), agent_settings.REQUEST_THREADS)
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

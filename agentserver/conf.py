@@ -15,6 +15,9 @@ DEFAULTS = {
     "EXECUTOR": "embedded",
     # Runs one executor process works on at once.
     "WORKER_CONCURRENCY": 32,
+    # Long-lived threads for Django's sync views (agentserver.request_threads); 0: a new thread per
+    # request, as Django's ASGI handler does by itself.
+    "REQUEST_THREADS": 16,
     # SQLite file of the LangGraph checkpointer when DATABASE_URL is SQLite.
     "CHECKPOINTER_PATH": "checkpoints.sqlite3",
     # Seconds between SSE heartbeat comments / newline keep-alives on /wait and /join.

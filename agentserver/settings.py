@@ -98,6 +98,9 @@ WSGI_APPLICATION = None
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'agentserver.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Connections stay open with their thread (request threads and the db() pool are long-lived:
+    # agentserver.request_threads); opening one costs more than most statements of a request.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
         # writers queue on the busy timeout instead of failing with "database is locked".
@@ -134,6 +137,7 @@ else:
 _ENV_OPTIONS = {
     "AGENTSERVER_EXECUTOR": "EXECUTOR",
     "AGENTSERVER_WORKER_CONCURRENCY": "WORKER_CONCURRENCY",
+    "AGENTSERVER_REQUEST_THREADS": "REQUEST_THREADS",
     "AGENTSERVER_LEASE_SECONDS": "LEASE_SECONDS",
     "AGENTSERVER_ON_WORKER_CRASH": "ON_WORKER_CRASH",
     "AGENTSERVER_MAX_ATTEMPTS": "MAX_ATTEMPTS",

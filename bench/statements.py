@@ -1,0 +1,185 @@
+#!/usr/bin/env python
+"""How many SQL statements does one run cost? Counts every statement the server sends, per run.
+
+    python bench/statements.py [--runs 50] [--database-url postgres://...] [--redis-url redis://...]
+
+Starts daphne on ``bench.statements:application``: agentserver's own ASGI app with counters put
+around the database drivers at import time (no agentserver file is changed): Django's connections
+(``connection.execute_wrapper`` on every new connection) and the checkpointer's (aiosqlite on SQLite,
+psycopg's async cursors on PostgreSQL). Then it runs what scenario 2 of ``load.py`` does, ``--runs``
+times in sequence (create a thread, stream a ``noop`` run, each checked), and prints the statements
+per run by kind, with the SQL's first words, so the hot path's round trips can be read off.
+Background work in the same interval (the executor's heartbeat, scans) is counted too: that is what a
+run costs on a server doing nothing else.
+"""
+import os
+import re
+import sys
+import threading
+import time
+
+SQL_FILE = os.environ.get("BENCH_SQL_FILE")
+
+if SQL_FILE and __name__ != "__main__":
+    # ---------------- inside the server process: count, then build the app ----------------
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentserver.settings")
+    _lock = threading.Lock()
+    _fh = open(SQL_FILE, "a", buffering=1)
+
+    def _log(kind, sql):
+        text = " ".join(str(sql).split())[:110]
+        with _lock:
+            _fh.write(f"{kind}\t{text}\n")
+
+    def _django_wrapper(execute, sql, params, many, context):
+        _log("django-many" if many else "django", sql)
+        return execute(sql, params, many, context)
+
+    from django.db.backends.signals import connection_created
+
+    def _on_connection(sender, connection, **kwargs):
+        _log("django-connect", connection.vendor)
+        connection.execute_wrappers.append(_django_wrapper)
+
+    connection_created.connect(_on_connection, weak=False)
+
+    def _wrap(owner, attr, kind):
+        original = getattr(owner, attr)
+
+        def inner(self, sql, *args, **kwargs):
+            _log(kind, sql)
+            return original(self, sql, *args, **kwargs)
+
+        setattr(owner, attr, inner)
+
+    try:
+        import aiosqlite
+
+        _wrap(aiosqlite.Connection, "execute", "checkpointer")
+        _wrap(aiosqlite.Connection, "executemany", "checkpointer-many")
+    except ImportError:
+        pass
+    try:
+        import psycopg
+
+        _wrap(psycopg.AsyncCursor, "execute", "checkpointer")
+        _wrap(psycopg.AsyncCursor, "executemany", "checkpointer-many")
+        _wrap(psycopg.AsyncConnection, "execute", "checkpointer")
+    except ImportError:
+        pass
+
+    from agentserver.asgi import application  # noqa: E402,F401
+
+
+def _normalize(sql):
+    sql = re.sub(r"'[^']*'", "?", sql)
+    sql = re.sub(r"\b\d+\b", "N", sql)
+    sql = re.sub(r"%s|\$\d+", "?", sql)
+    return sql[:90]
+
+
+def _driver():
+    import argparse
+    import asyncio
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import aiohttp
+
+    bench = Path(__file__).resolve().parent
+    root = bench.parent
+    sys.path.insert(0, str(bench))
+    import checks  # noqa: E402
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--database-url", help="default: SQLite in a temp dir")
+    p.add_argument("--redis-url", help="default: in-process channel layer")
+    p.add_argument("--keep", action="store_true")
+    args = p.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sql-"))
+    sql_file = tmp / "sql.txt"
+    env = dict(os.environ, AGENTSERVER_DATA_DIR=str(tmp), LANGGRAPH_CONFIG=str(bench / "langgraph.json"),
+               DATABASE_URL=args.database_url or f"sqlite:///{tmp}/agentserver.sqlite3",
+               BENCH_SQL_FILE=str(sql_file), PYTHONPATH=f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("REDIS_URL", None)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    migrate_env = dict(env)
+    migrate_env.pop("BENCH_SQL_FILE")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=migrate_env, check=True)
+    port = free_port()
+    log = open(tmp / "server.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                             "bench.statements:application"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ok(url, proc, tmp)
+
+        async def runs(n):
+            async with aiohttp.ClientSession(url) as session:
+                for _ in range(n):
+                    thread_id = await checks.create_thread(session)
+                    await checks.stream_run(session, thread_id, checks.NOOP_BODY, checks.NoopCheck())
+
+        asyncio.run(runs(3))  # warm-up: connections, graph compilation, first-use caches
+        time.sleep(0.5)
+        start = len(sql_file.read_text().splitlines())
+        asyncio.run(runs(args.runs))
+        time.sleep(0.5)  # the last run's finishing statements
+        lines = sql_file.read_text().splitlines()[start:]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    report(lines, args.runs)
+    if args.keep:
+        print(f"\nkept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(lines, runs):
+    from collections import Counter
+
+    kinds, statements = Counter(), Counter()
+    for line in lines:
+        kind, _, sql = line.partition("\t")
+        kinds[kind] += 1
+        statements[(kind, _normalize(sql))] += 1
+    total = sum(n for kind, n in kinds.items() if kind != "django-connect")
+    print(f"{runs} runs (create a thread + stream a noop run each): {total / runs:.1f} statements per run")
+    for kind, n in kinds.most_common():
+        print(f"  {kind:<18} {n / runs:6.2f} per run")
+    print("\nper run, by statement:")
+    for (kind, sql), n in statements.most_common():
+        print(f"  {n / runs:6.2f}  {kind:<17} {sql}")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ok(url, proc, tmp):
+    import urllib.request
+
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/ok", timeout=2)
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError((tmp / "server.log").read_text()[-2000:]) from None
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    _driver()
