@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.fields import uuid_or_422
+from agentserver.api.validation import validated
 from agentserver.graphs import registry
 from agentserver.ids import system_assistant_id
 from assistants import introspection, selectors, services
@@ -28,12 +29,6 @@ from assistants.serializers import (
 def _body(request):
     """The JSON object sent; like the reference, an empty body is not valid JSON."""
     return json_body(request)
-
-
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _assistant_id(value):
@@ -59,7 +54,7 @@ def _read_filters(request, assistant_id):
 class AssistantCreateView(APIView):
     @extend_schema(request=AssistantCreateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
-        data = _validated(AssistantCreateSerializer, _body(request))
+        data = validated(AssistantCreateSerializer, _body(request))
         value = {**data, "metadata": dict(data.get("metadata") or {})}
         filters = _authorize(request, "create", value)
         assistant = services.create_assistant(**_fields(AssistantCreateSerializer, value), filters=filters)
@@ -69,7 +64,7 @@ class AssistantCreateView(APIView):
 class AssistantSearchView(APIView):
     @extend_schema(request=AssistantSearchSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
-        data = _validated(AssistantSearchSerializer, _body(request))
+        data = validated(AssistantSearchSerializer, _body(request))
         select = data.pop("select", None)
         offset = data["offset"]
         value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}), limit=data["limit"],
@@ -89,7 +84,7 @@ class AssistantSearchView(APIView):
 class AssistantCountView(APIView):
     @extend_schema(request=AssistantCountSerializer, responses=OpenApiTypes.INT)
     def post(self, request):
-        data = _validated(AssistantCountSerializer, _body(request))
+        data = validated(AssistantCountSerializer, _body(request))
         value = access.value_of(graph_id=data.get("graph_id"), metadata=dict(data.get("metadata") or {}))
         filters = _authorize(request, "search", value)
         data["metadata"] = value.get("metadata")
@@ -106,7 +101,7 @@ class AssistantDetailView(APIView):
     @extend_schema(request=AssistantPatchSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
-        data = _validated(AssistantPatchSerializer, _body(request))
+        data = validated(AssistantPatchSerializer, _body(request))
         value = {"assistant_id": assistant_id, **data}
         filters = _authorize(request, "update", value)
         data = _fields(AssistantPatchSerializer, value)
@@ -116,7 +111,7 @@ class AssistantDetailView(APIView):
     @extend_schema(parameters=[DeleteQuerySerializer], responses={204: None})
     def delete(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
-        query = _validated(DeleteQuerySerializer, request.query_params)
+        query = validated(DeleteQuerySerializer, request.query_params)
         filters = _authorize(request, "delete", {"assistant_id": assistant_id})
         thread_filters = None
         if query["delete_threads"]:
@@ -152,7 +147,7 @@ class AssistantSubgraphsView(APIView):
     def get(self, request, assistant_id, namespace=None):
         assistant_id = _assistant_id(assistant_id)
         assistant = selectors.get_registered_assistant(assistant_id=assistant_id, filters=_read_filters(request, assistant_id))
-        query = _validated(SubgraphsQuerySerializer, request.query_params)
+        query = validated(SubgraphsQuerySerializer, request.query_params)
         subgraphs = introspection.get_subgraph_schemas(
             assistant=assistant, namespace=namespace, recurse=query["recurse"]
         )
@@ -163,7 +158,7 @@ class AssistantVersionsView(APIView):
     @extend_schema(request=VersionSearchSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
-        data = _validated(VersionSearchSerializer, _body(request))
+        data = validated(VersionSearchSerializer, _body(request))
         versions = selectors.list_versions(assistant_id=assistant_id, **data, filters=_read_filters(request, assistant_id))
         return Response([version_data(version) for version in versions])
 
@@ -172,7 +167,7 @@ class AssistantLatestView(APIView):
     @extend_schema(request=SetLatestSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, assistant_id):
         assistant_id = _assistant_id(assistant_id)
-        data = _validated(SetLatestSerializer, _body(request))
+        data = validated(SetLatestSerializer, _body(request))
         filters = _authorize(request, "update", {"assistant_id": assistant_id, "version": data["version"]})
         assistant = services.set_latest_version(assistant_id=assistant_id, version=data["version"], filters=filters)
         return Response(assistant_data(assistant))

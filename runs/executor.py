@@ -53,13 +53,17 @@ class Executor:
         self._wake = asyncio.Event()
         self._scan = True  # the next round scans the pending runs (not only the created ones)
         self._created = []  # ClaimedRuns of runs this process just created, to claim directly
+        # Whether a pending run may be waiting for a thread to be free (a run was created without a
+        # handover, e.g. queued behind a busy thread, or handovers were dropped at capacity): then the
+        # end of each run here scans the pending runs. Cleared by a scan while nothing runs here.
+        self._may_be_blocked = True
         self._stopping = False
         self._tasks = []
 
     def wake(self, created=None):
         """Claim soon: ``created`` (a ClaimedRun handed over by create_run), else whatever is pending."""
         if created is None:
-            self._scan = True
+            self._scan = self._may_be_blocked = True
         elif self.only_run_ids is None or created.run_id in self.only_run_ids:
             self._created.append(created)
         self._wake.set()
@@ -115,10 +119,14 @@ class Executor:
             self._wake.clear()
             free = self.concurrency - len(self.running)
             if free <= 0 or self._stopping:
-                self._created.clear()  # the scan after the next run ends finds them
+                if self._created:  # the scan after the next run ends finds them
+                    self._created.clear()
+                    self._scan = self._may_be_blocked = True
                 continue
             created, scan = self._created, self._scan
             self._created, self._scan = [], False
+            if scan and not self.running:
+                self._may_be_blocked = False
             try:
                 claimed = await _db(lifecycle.claim_runs)(
                     worker_id=self.worker_id, limit=free, run_ids=self.only_run_ids, created=created, scan=scan,
@@ -152,7 +160,8 @@ class Executor:
             logger.exception("run %s failed in the executor", run.run_id)
         finally:
             self.running.pop(str(run.run_id), None)
-            self.wake()
+            self._scan = self._scan or self._may_be_blocked
+            self._wake.set()
 
     async def _after(self, run: ClaimedRun):
         if run.temporary:

@@ -7,6 +7,7 @@ from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput, NotFound, flatten_errors
 from agentserver.api.fields import MAX_OFFSET, require_object, uuid_or_422
+from agentserver.api.validation import validated
 from runs import selectors, services
 from runs.models import CANCEL_STATUSES, CancelAction, RunStatus
 from runs.serializers import RunCreateSerializer, RunSerializer
@@ -20,9 +21,7 @@ def _run_response(run, *, stateless=False):
 
 
 def _validated_create(data):
-    serializer = RunCreateSerializer(data=require_object(data))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return validated(RunCreateSerializer, require_object(data))
 
 
 def _api(request):

@@ -323,3 +323,21 @@ def test_thread_acquire_release_and_mirror():
     assert Thread.objects.mirror_state(thread.pk, CHECKPOINTED) == 1
     thread.refresh_from_db()
     assert (thread.status, thread.active_run_id, thread.values) == (ThreadStatus.IDLE, None, {"n": 1})
+
+
+def test_a_run_queued_behind_another_starts_when_its_thread_frees_not_at_the_next_poll(settings, live_executor):
+    """The end of a run claims the run queued behind it on its thread at once: with the fallback
+    poll at 30 s, the second run starts within a second of the first one's end."""
+    from runs.serializers import RunCreateSerializer
+    from runs.services import create_run
+    from tests.factories import start_slow_run, wait_for
+
+    first = start_slow_run(n=25, delay=0.04)  # outlasts the executor's current (1-s) poll wait
+    settings.AGENTSERVER = {**settings.AGENTSERVER, "POLL_SECONDS": 30.0}
+    serializer = RunCreateSerializer(data={"assistant_id": "slow", "input": {"n": 1, "delay": 0.01}})
+    assert serializer.is_valid(), serializer.errors
+    second = create_run(payload=dict(serializer.validated_data), thread_id=first.thread_id)
+    wait_for(lambda: Run.objects.get(pk=second.pk).status == RunStatus.SUCCESS, timeout=15, what="the queued run")
+    first, second = Run.objects.get(pk=first.pk), Run.objects.get(pk=second.pk)
+    gap = (second.started_at - first.ended_at).total_seconds()
+    assert first.status == RunStatus.SUCCESS and 0 <= gap < 1.0, gap

@@ -8,6 +8,7 @@ from agentserver.api import access
 from agentserver.api.bodies import json_body
 from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import uuid_or_422
+from agentserver.api.validation import validated
 from agentserver.ids import parse_uuid
 from threads import selectors, services
 from threads import serializers as s
@@ -17,12 +18,6 @@ from threads.signals import thread_ttl_requested
 def read_body(request, *, allow_empty=False):
     """The JSON object body (whatever the content type, as the reference); 422 otherwise."""
     return json_body(request, allow_empty=allow_empty)
-
-
-def validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def thread_id_of(value):

@@ -19,7 +19,7 @@ from channels.layers import get_channel_layer
 
 from agentserver import serde
 from agentserver.api import pipeline, sse
-from agentserver.api.exceptions import InvalidInput, flatten_errors
+from agentserver.api.validation import validated
 from agentserver.conf import agent_settings
 
 logger = logging.getLogger(__name__)
@@ -226,10 +226,7 @@ class StreamConsumer(AsyncConsumer):
         return pipeline.parse_json(body)
 
     def validate(self, serializer_class, data):
-        serializer = serializer_class(data=data)
-        if not serializer.is_valid():
-            raise InvalidInput(flatten_errors(serializer.errors))
-        return serializer.validated_data
+        return validated(serializer_class, data)
 
     async def send_error(self, exc):
         """Answer ``exc`` as the JSON views do (pipeline.render_error); anything else is a 500.
