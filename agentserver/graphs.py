@@ -40,12 +40,21 @@ class GraphSpec:
     factory_takes_config: bool = False
     factory_args: tuple = ()  # "config" / "runtime", one per parameter the factory is called with
     _compiled: Pregel | None = field(default=None, repr=False)
+    _attached: tuple | None = field(default=None, repr=False)
 
     def base_graph(self):
         """The graph without a checkpointer (for schemas and drawings); factories get an empty config."""
         if self._compiled is None and not self.factory:
             self._compiled = _as_pregel(self.obj, self.graph_id)
         return self._compiled
+
+    def attached(self, checkpointer, store):
+        """The graph with ``checkpointer`` and ``store`` attached, made once per pair (not a factory)."""
+        cached = self._attached
+        if cached is None or cached[0] is not checkpointer or cached[1] is not store:
+            graph = self.base_graph().copy(update={"checkpointer": checkpointer, "store": store})
+            cached = self._attached = (checkpointer, store, graph)
+        return cached[2]
 
 
 def _as_pregel(obj, graph_id):
@@ -185,6 +194,9 @@ class GraphRegistry:
 
         ``access_context`` and ``context`` are what a factory taking a ``ServerRuntime`` sees."""
         spec = self.specs[graph_id]
+        if not spec.factory:  # a compiled graph serves concurrent runs: one copy per checkpointer/store
+            yield spec.attached(checkpointer, store)
+            return
         runtime = server_runtime(access_context=access_context, store=store, context=context)
         async with _resolve(spec, config, runtime) as graph:
             yield graph.copy(update={"checkpointer": checkpointer, "store": store})

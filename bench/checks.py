@@ -265,6 +265,36 @@ def emit_body(n):
     return {"assistant_id": "emit", "input": {"n": n}, "stream_mode": ["custom"]}
 
 
+def ticks_body(n, delay):
+    return {"assistant_id": "ticks", "input": {"n": n, "delay": delay}, "stream_mode": ["custom"]}
+
+
+class JoinCheck:
+    """A joined run stream of ``ticks``: custom frames {"i": k} with k consecutive from the first one
+    received up to n - 1, then the end of the stream (no error frame, nothing after the last tick)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.first = None
+        self.next = None
+
+    def feed(self, event, data):
+        if event == "error":
+            raise BenchError(f"error frame: {data[:300]!r}")
+        if event != "custom":
+            return  # a join may start with the run's metadata frame
+        value = orjson.loads(data).get("i")
+        if self.next is None:
+            self.first = self.next = value
+        if value != self.next:
+            raise BenchError(f"joined stream: tick {value}, expected {self.next}")
+        self.next += 1
+
+    def finish(self):
+        if self.next != self.n:
+            raise BenchError(f"joined stream ended at tick {self.next}, expected {self.n}")
+
+
 def tokens_body(words):
     return {"assistant_id": "tokens", "input": {"messages": [{"type": "human", "content": "go"}], "words": words},
             "stream_mode": ["messages-tuple"]}

@@ -3,6 +3,8 @@
 * ``noop``: one node, one tiny update: ``{"n": 1}``.
 * ``emit``: one node that sends ``n`` custom events ``{"i": 0}``, ``{"i": 1}``, ... through
   ``get_stream_writer`` (``n`` from the input, default 20000), then writes ``{"count": n}``.
+* ``ticks``: one node that sends ``n`` custom events ``{"i": k}``, one every ``delay`` seconds (input;
+  default 20 x 0.05 s): a run that lasts long enough for clients to join it.
 * ``tokens``: a fake streaming chat model (``GenericFakeChatModel``) answering with a fixed message of
   ``words`` words (default 100); the model streams each word and each space as its own chunk, so
   ``messages-tuple`` yields about ``2 * words`` chunks.
@@ -48,6 +50,27 @@ async def _emit(state: EmitState):
 
 
 emit = StateGraph(EmitState).add_node("emit", _emit).add_edge(START, "emit").add_edge("emit", END).compile()
+
+
+# ---------------- ticks ----------------
+class TicksState(TypedDict, total=False):
+    n: int
+    delay: float
+    count: int
+
+
+async def _ticks(state: TicksState):
+    import asyncio
+
+    write = get_stream_writer()
+    n = state.get("n") or 20
+    for i in range(n):
+        write({"i": i})
+        await asyncio.sleep(state.get("delay") or 0.05)
+    return {"count": n}
+
+
+ticks = StateGraph(TicksState).add_node("ticks", _ticks).add_edge(START, "ticks").add_edge("ticks", END).compile()
 
 
 # ---------------- tokens ----------------

@@ -35,6 +35,7 @@ from checks import (  # noqa: E402  (SSE parsing and the per-run checks)
     NOOP_BODY,
     BenchError,
     EmitCheck,
+    JoinCheck,
     NoopCheck,
     ThreadEmitCheck,
     TokensCheck,
@@ -43,6 +44,7 @@ from checks import (  # noqa: E402  (SSE parsing and the per-run checks)
     emit_body,
     sse_batches,
     stream_run,
+    ticks_body,
     tokens_body,
 )
 
@@ -382,10 +384,47 @@ async def scenario_6(ctx):
     }
 
 
-SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5, 6: scenario_6}
+async def scenario_7(ctx):
+    """K clients join one run's stream (GET /threads/{t}/runs/{r}/stream) right after its creation:
+    how fast all are connected; each must get consecutive ticks up to the run's last one."""
+    s, a = ctx.session, ctx.args
+    thread_id = await create_thread(s)
+    async with s.post(f"/threads/{thread_id}/runs", json=ticks_body(a.s7_ticks, a.s7_delay)) as resp:
+        await check_status(resp, "POST runs")
+        run_id = (await resp.json())["run_id"]
+    t0 = NOW()
+    connected, firsts = [], []
+
+    async def joiner():
+        check = JoinCheck(a.s7_ticks)
+        async with s.get(f"/threads/{thread_id}/runs/{run_id}/stream") as resp:
+            await check_status(resp, "GET join")
+            connected.append(NOW() - t0)
+            async for _t, frames, _ in sse_batches(resp):
+                for event, data, _id in frames:
+                    check.feed(event, data)
+        check.finish()
+        firsts.append(check.first)
+
+    outcomes = await asyncio.gather(*(joiner() for _ in range(a.s7_clients)), return_exceptions=True)
+    errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    return {
+        "clients": a.s7_clients,
+        "ticks": a.s7_ticks,
+        "connected_ms": dist_ms(connected),
+        "all_connected_ms": _ms(max(connected)) if connected else None,
+        "clients_from_first_tick": sum(1 for f in firsts if f == 0),
+        "errors": errors[:20],
+        "error_count": len(errors),
+    }
+
+
+SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5, 6: scenario_6,
+             7: scenario_7}
 TITLES = {
     1: "sequential noop runs (latency)", 2: "concurrent clients (runs/s)", 3: "one emit stream (events/s)",
     4: "fan-out on a thread stream", 5: "idle thread streams (memory, CPU)", 6: "tokens (messages-tuple)",
+    7: "clients joining one run",
 }
 
 
@@ -461,6 +500,11 @@ def table(out):
     if "6" in sc and "tokens_per_s" in sc["6"]:
         add(f"6 tokens/s ({sc['6']['chunks']} chunks)", sc["6"]["tokens_per_s"])
         add("6 tokens/s end to end", sc["6"]["tokens_per_s_end_to_end"])
+    if "7" in sc and "connected_ms" in sc["7"]:
+        r = sc["7"]
+        add(f"7 join {r['clients']} clients: all connected", r["all_connected_ms"], " ms")
+        add("7 join: connected p50", r["connected_ms"]["p50"], " ms")
+        add("7 join: clients from the first tick", r["clients_from_first_tick"])
     for number, r in sc.items():
         if not r.get("ok"):
             add(f"{number} ERRORS", _errors(r))
@@ -473,7 +517,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", default="http://127.0.0.1:8000")
     p.add_argument("--label", default="server")
-    p.add_argument("--scenario", default="1,2,3,4,5,6", help="comma-separated scenario numbers")
+    p.add_argument("--scenario", default="1,2,3,4,5,6,7", help="comma-separated scenario numbers")
     p.add_argument("--server-pid", type=int, help="the server process, for RSS and CPU from /proc")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--quick", action="store_true", help="small sizes everywhere (a smoke run)")
@@ -493,10 +537,14 @@ def parse_args(argv=None):
     p.add_argument("--s5-runs", type=int, default=10)
     p.add_argument("--s6-runs", type=int, default=10)
     p.add_argument("--tokens-words", type=int, default=100)
+    p.add_argument("--s7-clients", type=int, default=100)
+    p.add_argument("--s7-ticks", type=int, default=40)
+    p.add_argument("--s7-delay", type=float, default=0.05)
     args = p.parse_args(argv)
     if args.quick:
         quick = {"warmup": 1, "s1_runs": 10, "s2_seconds": 3.0, "s2_clients": 8, "emit_n": 2000, "s3_repeats": 1,
-                 "s4_clients": 10, "s4_n": 200, "s5_streams": 50, "s5_idle_seconds": 2.0, "s5_runs": 3, "s6_runs": 3}
+                 "s4_clients": 10, "s4_n": 200, "s5_streams": 50, "s5_idle_seconds": 2.0, "s5_runs": 3, "s6_runs": 3,
+                 "s7_clients": 20}
         explicit = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:]) if a.startswith("--")}
         for key, value in quick.items():
             if key not in explicit:

@@ -1,4 +1,5 @@
 """Writes of runs: create (with multitask strategies), cancel, delete."""
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 from uuid import UUID
@@ -112,6 +113,41 @@ def observe_run(*, run_id: UUID) -> bool:
         run.kwargs = {**run.kwargs, "observed": True}
         run.save(update_fields=["kwargs"])
     return True
+
+
+class _Recent:
+    """A bounded, thread-safe set of the ids seen last (this process's observed runs)."""
+
+    def __init__(self, size=10_000):
+        self.size, self.ids, self.lock = size, {}, threading.Lock()
+
+    def add(self, key) -> bool:
+        """Add ``key``; False if it was already there."""
+        with self.lock:
+            if key in self.ids:
+                return False
+            self.ids[key] = None
+            if len(self.ids) > self.size:
+                del self.ids[next(iter(self.ids))]
+            return True
+
+
+_observed_here = _Recent()
+
+
+def attach(*, thread_id: UUID | None, run_id: UUID, filters: dict | None = None) -> dict | None:
+    """A client joins the run, in one database round trip of its own: the run (``run_for_stream``;
+    None if missing or hidden) with ``first`` (its first observer: ``observe_run``), ``over`` and
+    ``last_seq`` (its last stored event; read after ``over``, so that a run over has no event after
+    it). Only the first joiner in this process writes; the ones after it are not first anyway."""
+    from runs.selectors import is_over, run_for_stream
+    from streaming.selectors import last_run_seq
+
+    run = run_for_stream(thread_id=thread_id, run_id=run_id, filters=filters)
+    if run is None:
+        return None
+    first = not (run["kwargs"] or {}).get("observed") and _observed_here.add(run_id) and observe_run(run_id=run_id)
+    return {**run, "first": bool(first), "over": is_over(run["status"]), "last_seq": last_run_seq(run_id=run_id)}
 
 
 def cancel_runs(*, thread_id: UUID | None = None, run_ids: Iterable[UUID] | None = None,

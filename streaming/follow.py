@@ -85,8 +85,8 @@ async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subsc
     """Send the run's frames after position ``after`` (None: only what comes from now on).
 
     ``is_over(run_id=...)``: whether the run has ended (the owner of runs knows; a sync function, run
-    through ``db``). ``subscribed_new``: the consumer subscribed to the run's group before creating
-    the run."""
+    through ``db``). ``subscribed_new``: the consumer subscribed to the run's group before the run
+    existed, or before reading that nothing after ``after`` was stored: the first read is skipped."""
     keep = _run_filter(modes)
 
     async def read(last):

@@ -91,18 +91,22 @@ class JoinRunStreamConsumer(StreamConsumer):
         filters = await access.aauthorize(self.api_request, "threads", "read",
                                           access.value_of(thread_id=thread_id, run_id=run_id))
         self.filters = filters
-        run = await db(selectors.run_for_stream)(thread_id=thread_id, run_id=run_id, filters=filters)
+        # Subscribed before the read: whatever is stored after it comes through the layer.
+        await self.subscribe(notify.run_group(run_id))
+        run = await db(services.attach)(thread_id=thread_id, run_id=run_id, filters=filters)
         if run is None:
             raise NotFound("Run not found")
-        first = await db(services.observe_run)(run_id=run_id)
-        if after is None and first:
+        if after is None:
             # The first client to attach to a background run gets it from its first event (its
             # metadata frame included), however soon it started; later joiners get what comes next
             # (a finished run: nothing, at once), as on the reference.
-            after = 0
+            after = 0 if run["first"] else run["last_seq"]
         self.run_id = run_id
         await self.start(extra=_run_headers(run["thread_id"], run_id, "stream"))
-        await follow.follow_run(self, run_id=run_id, is_over=selectors.run_is_over, after=after, modes=modes or None)
+        if run["over"] and after >= run["last_seq"]:
+            return
+        await follow.follow_run(self, run_id=run_id, is_over=selectors.run_is_over, after=after, modes=modes or None,
+                                subscribed_new=after >= run["last_seq"])
 
     async def on_disconnect(self):
         if getattr(self, "cancel_on_disconnect", False) and getattr(self, "run_id", None):
