@@ -74,11 +74,14 @@ def _ms(v):
 # The server process (optional): RSS and CPU from /proc
 # --------------------------------------------------------------------------------------------
 class ServerProc:
-    def __init__(self, pid):
-        self.pid = pid
+    """One server process, or several (``"pid,pid,..."``: a scale-out layout, summed)."""
+
+    def __init__(self, pids):
+        self.pids = [int(p) for p in str(pids).split(",") if p.strip()]
+        self.pid = self.pids[0]
 
     def _tree(self):
-        pids, todo = [], [self.pid]
+        pids, todo = [], list(self.pids)
         while todo:
             pid = todo.pop()
             pids.append(pid)
@@ -147,11 +150,11 @@ async def scenario_1(ctx):
 
 async def scenario_2(ctx):
     """C concurrent clients, each: create a thread, stream a noop run; for D seconds."""
-    s, a = ctx.session, ctx.args
+    a = ctx.args
     timings, errors = [], []
     deadline = NOW() + a.s2_seconds
 
-    async def client():
+    async def client(s):
         while NOW() < deadline:
             try:
                 thread_id = await create_thread(s)
@@ -164,7 +167,8 @@ async def scenario_2(ctx):
                 await asyncio.sleep(0.05)
 
     start = NOW()
-    await asyncio.gather(*(client() for _ in range(a.s2_clients)))
+    # clients spread over the servers of a scale-out layout (--url a,b,...)
+    await asyncio.gather(*(client(ctx.sessions[i % len(ctx.sessions)]) for i in range(a.s2_clients)))
     elapsed = NOW() - start
     return {
         "clients": a.s2_clients,
@@ -429,8 +433,9 @@ TITLES = {
 
 
 class Ctx:
-    def __init__(self, session, args, proc):
-        self.session, self.args, self.proc = session, args, proc
+    def __init__(self, sessions, args, proc):
+        self.sessions, self.args, self.proc = sessions, args, proc
+        self.session = sessions[0]
 
 
 def _errors(result):
@@ -442,10 +447,13 @@ async def run(args):
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=args.read_timeout)
     out = {"url": args.url, "label": args.label, "server_pid": args.server_pid, "scenarios": {}}
-    async with aiohttp.ClientSession(args.url, connector=connector, timeout=timeout) as session:
-        async with session.get("/ok") as resp:
-            await check_status(resp, "GET /ok")
-        ctx = Ctx(session, args, proc)
+    sessions = [aiohttp.ClientSession(url, connector=connector, connector_owner=False, timeout=timeout)
+                for url in args.url.split(",")]
+    try:
+        for session in sessions:
+            async with session.get("/ok") as resp:
+                await check_status(resp, "GET /ok")
+        ctx = Ctx(sessions, args, proc)
         for number in args.scenario:
             cpu0 = proc.cpu_seconds() if proc else None
             t0 = NOW()
@@ -461,6 +469,10 @@ async def run(args):
             out["scenarios"][str(number)] = result
             print(f"[{args.label}] scenario {number} ({TITLES[number]}): "
                   f"{'ok' if result['ok'] else 'ERRORS: ' + '; '.join(result['errors'][:3])}", file=sys.stderr, flush=True)
+    finally:
+        for session in sessions:
+            await session.close()
+        await connector.close()
     return out
 
 
@@ -518,7 +530,7 @@ def parse_args(argv=None):
     p.add_argument("--url", default="http://127.0.0.1:8000")
     p.add_argument("--label", default="server")
     p.add_argument("--scenario", default="1,2,3,4,5,6,7", help="comma-separated scenario numbers")
-    p.add_argument("--server-pid", type=int, help="the server process, for RSS and CPU from /proc")
+    p.add_argument("--server-pid", help="the server process(es: pid,pid,...), for RSS and CPU from /proc")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--quick", action="store_true", help="small sizes everywhere (a smoke run)")
     p.add_argument("--warmup", type=int, default=3)

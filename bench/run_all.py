@@ -10,6 +10,9 @@ Variants (each on 127.0.0.1 and a free port, state in a fresh temp dir, stopped 
   uvicorn    the same under `python -m uvicorn agentserver.asgi:application`
   pg         agentserver under daphne with DATABASE_URL=postgres://postgres@127.0.0.1:5432/<fresh db>
              and REDIS_URL=redis://127.0.0.1:6379/0 (the database is dropped afterwards)
+  pg-SxW     scale-out on PostgreSQL + Redis: S daphne processes without an executor
+             (AGENTSERVER_EXECUTOR=worker) and W `manage.py worker` processes, e.g. pg-1x1, pg-2x2;
+             load.py spreads scenario 2's clients over the S servers, CPU is summed over all processes
   reference  `langgraph dev` (the reference server) from the venv --ref-venv (default /tmp/refbench;
              created with `python -m venv /tmp/refbench && /tmp/refbench/bin/pip install "langgraph-cli[inmem]"`),
              in a temp copy of bench/, with --n-jobs-per-worker 10
@@ -65,6 +68,7 @@ class Server:
         self.name = name
         self.out = out
         self.proc = None
+        self.procs = []
         self.url = None
         self.pid = None
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -83,7 +87,7 @@ class Server:
         env["AGENTSERVER_DATA_DIR"] = str(self.tmp)
         env["LANGGRAPH_CONFIG"] = str(BENCH / "langgraph.json")
         env["DATABASE_URL"] = f"sqlite:///{self.tmp}/agentserver.sqlite3"
-        if self.name == "pg":
+        if self.name.startswith("pg"):
             import psycopg
 
             dbname = f"agentserver_bench_{uuid.uuid4().hex[:8]}"
@@ -99,15 +103,29 @@ class Server:
             env["REDIS_URL"] = REDIS
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                        check=True, timeout=300)
-        port = free_port()
-        if self.name == "uvicorn":
-            cmd = [sys.executable, "-m", "uvicorn", "agentserver.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-        else:
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentserver.asgi:application"]
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        self.pid = self.proc.pid
-        wait_ok(self.url, self.proc, self.log)
+        scaled = re.fullmatch(r"pg-(\d+)x(\d+)", self.name)
+        servers, workers = (int(scaled.group(1)), int(scaled.group(2))) if scaled else (1, 0)
+        if workers:
+            env["AGENTSERVER_EXECUTOR"] = "worker"
+        urls = []
+        for _ in range(servers):
+            port = free_port()
+            if self.name == "uvicorn":
+                cmd = [sys.executable, "-m", "uvicorn", "agentserver.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+            else:
+                cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentserver.asgi:application"]
+            self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}")
+        for index in range(workers):
+            self.procs.append(subprocess.Popen([sys.executable, "manage.py", "worker", "--worker-id", f"bench-w{index}"],
+                                               cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT))
+        self.proc = self.procs[0]
+        self.url = ",".join(urls)
+        self.pid = ",".join(str(proc.pid) for proc in self.procs)
+        for url, proc in zip(urls, self.procs):
+            wait_ok(url, proc, self.log)
+        if workers:
+            time.sleep(2)  # the workers' executors subscribe to the wake-ups
 
     def _start_reference(self):
         venv = Path(ARGS.ref_venv)
@@ -137,13 +155,17 @@ class Server:
         wait_ok(self.url, self.proc, self.log)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in self.procs or [self.proc]:
+            if proc and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs or [self.proc]:
+            if proc is None:
+                continue
             try:
-                self.proc.wait(15)
+                proc.wait(15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+                proc.kill()
+                proc.wait(5)
         for fn in self.cleanup:
             try:
                 fn()
@@ -218,6 +240,8 @@ METRICS = [
     ("5 new run first event p50 (ms)", ("5", "new_run_first_event_ms", "p50"), False),
     ("6 tokens/s (messages-tuple)", ("6", "tokens_per_s"), True),
     ("6 tokens/s end to end", ("6", "tokens_per_s_end_to_end"), True),
+    ("7 join, 100 clients: all connected (ms)", ("7", "all_connected_ms"), False),
+    ("7 join: connected p50 (ms)", ("7", "connected_ms", "p50"), False),
 ]
 
 
@@ -230,6 +254,47 @@ def git_tree():
     except OSError:
         return "?"
     return head + (f"+{dirty}M" if dirty else "")
+
+
+def _targets(results, baseline):
+    """The issue's targets, each with the figures it compares and met/MISSED."""
+    def sc(name):
+        return (results.get(name) or {}).get("scenarios", {})
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    d, ref = sc("daphne"), sc("reference")
+    out = []
+    v = _get(d, "1", "first_event_ms", "p50")
+    if v is not None:
+        out.append(f"- time to first event p50 < 10 ms: {v} ms -> {verdict(v < 10)}")
+    rv = _get(ref, "2", "runs_per_s")
+    for name, factor in (("daphne", 2), ("pg", 1)):
+        v = _get(sc(name), "2", "runs_per_s")
+        if v is not None and rv:
+            out.append(f"- runs/s, {name} >= {factor}x reference: {v} vs {rv} = {v / rv:.2f}x -> {verdict(v >= factor * rv)}")
+    v = _get(d, "2", "cpu_ms_per_run")
+    if v is not None:
+        out.append(f"- server CPU per run <= 5 ms (embedded): {v} ms -> {verdict(v <= 5)}")
+    for n, key, label, share in (("3", "events_per_s", "events/s of one stream", 0.5),
+                                 ("6", "tokens_per_s", "tokens/s of one stream", 0.8)):
+        v = _get(d, n, key)
+        base = _get(baseline or {}, "sqlite", "emit" if n == "3" else "tokens", key)
+        if v is not None and base:
+            out.append(f"- {label} >= {share:.0%} of in-process (AsyncSqliteSaver): {v} vs {base} = "
+                       f"{100 * v / base:.0f}% -> {verdict(v >= share * base)}")
+    v = _get(d, "7", "all_connected_ms")
+    if v is not None:
+        out.append(f"- 100 clients joining one run all connected < 100 ms: {v} ms "
+                   f"(reference {_get(ref, '7', 'all_connected_ms')} ms) -> {verdict(v < 100)}")
+    v = _get(d, "5", "rss_per_stream_kb")
+    if v is not None:
+        out.append(f"- idle stream < 20 KB each: {v} KB -> {verdict(v < 20)}")
+    one, two = _get(sc("pg-1x1"), "2", "runs_per_s"), _get(sc("pg-2x2"), "2", "runs_per_s")
+    if one and two:
+        out.append(f"- scale-out: pg-2x2 > pg-1x1 runs/s: {two} vs {one} -> {verdict(two > one)}")
+    return out
 
 
 def summary(results, baseline, args):
@@ -285,28 +350,8 @@ def summary(results, baseline, args):
               "Errors: " + ("none (every counted event was checked)" if not errors else "")]
     for n, k, errs in errors:
         lines.append(f"- {n} scenario {k}: {errs[:3]}")
-    lines += ["", "## Targets (embedded default = daphne)" + (" -- quick sizes: indicative only" if args.quick else ""), ""]
-    d = results.get("daphne", {}).get("scenarios", {})
-    base_rate = _get(baseline or {}, "none", "emit", "events_per_s")
-
-    def verdict(ok):
-        return "met" if ok else "MISSED"
-
-    checks = []
-    v = _get(d, "1", "first_event_ms", "p50")
-    if v is not None:
-        checks.append(f"- time to first event p50 < 10 ms: {v} ms -> {verdict(v < 10)}")
-    v, rv = _get(d, "2", "runs_per_s"), _get(ref or {}, "scenarios", "2", "runs_per_s")
-    if v is not None and rv:
-        checks.append(f"- runs/s with 32 clients >= 3x reference: {v} vs {rv} = {v / rv:.2f}x -> {verdict(v >= 3 * rv)}")
-    v = _get(d, "3", "events_per_s")
-    if v is not None and base_rate:
-        checks.append(f"- events/s >= 50% of in-process: {v} vs {base_rate} = {100 * v / base_rate:.1f}% -> "
-                      f"{verdict(v >= 0.5 * base_rate)}")
-    v, c = _get(d, "5", "rss_per_stream_kb"), _get(d, "5", "idle_cpu_pct_open")
-    if v is not None:
-        checks.append(f"- idle stream < 20 KB each: {v} KB -> {verdict(v < 20)}; idle CPU near 0%: {c}% -> "
-                      f"{verdict(c is not None and c < 2)}")
+    lines += ["", "## Targets (issue #14; embedded default = daphne)" + (" -- quick sizes: indicative only" if args.quick else ""), ""]
+    checks = _targets(results, baseline)
     lines += checks or ["- (no daphne results)"]
     return "\n".join(lines) + "\n"
 
@@ -346,7 +391,7 @@ def main():
                     entry["scenarios"].update(data["scenarios"])
                     if data.get("agentserver_git"):
                         entry["agentserver_git"] = data["agentserver_git"]
-        order = [n for n in ("daphne", "uvicorn", "pg", "reference") if n in merged]
+        order = sorted(merged, key=lambda n: (n == "reference", n))
         text = summary({n: merged[n] for n in order}, baseline, ARGS)
         (out / "summary.md").write_text(text)
         print(text)
