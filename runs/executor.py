@@ -119,12 +119,14 @@ class Executor:
             self._wake.clear()
             free = self.concurrency - len(self.running)
             if free <= 0 or self._stopping:
-                if self._created:  # the scan after the next run ends finds them
+                # At capacity, handed-over runs wait here for a free slot (a run's end wakes the loop);
+                # a backlog this long, or a stopping executor, leaves them to the scans.
+                if self._created and (self._stopping or len(self._created) > 4 * self.concurrency):
                     self._created.clear()
                     self._scan = self._may_be_blocked = True
                 continue
-            created, scan = self._created, self._scan
-            self._created, self._scan = [], False
+            created, self._created = self._created[:free], self._created[free:]
+            scan, self._scan = self._scan, False
             if scan and not self.running:
                 self._may_be_blocked = False
             try:
@@ -138,8 +140,10 @@ class Executor:
                 continue
             for run in claimed:
                 self._start(run)
-            if claimed and len(claimed) == free:
+            if scan and len(claimed) == free:  # the scan may have left pending runs: scan again
                 self.wake()
+            elif self._created:
+                self._wake.set()
 
     def _start(self, run: ClaimedRun):
         loop = asyncio.get_running_loop()

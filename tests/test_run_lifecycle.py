@@ -341,3 +341,33 @@ def test_a_run_queued_behind_another_starts_when_its_thread_frees_not_at_the_nex
     first, second = Run.objects.get(pk=first.pk), Run.objects.get(pk=second.pk)
     gap = (second.started_at - first.ended_at).total_seconds()
     assert first.status == RunStatus.SUCCESS and 0 <= gap < 1.0, gap
+
+
+def test_runs_handed_over_at_capacity_start_as_slots_free_not_at_the_next_poll(settings, live_executor):
+    """An executor at capacity keeps the runs handed over to it and starts each one when a slot
+    frees (concurrency 1, fallback poll 30 s: three runs on three threads run back to back)."""
+    from agentserver import runtime
+    from runs.executor import get_executor
+    from runs.serializers import RunCreateSerializer
+    from runs.services import create_run
+    from tests.factories import wait_for
+
+    settings.AGENTSERVER = {**settings.AGENTSERVER, "POLL_SECONDS": 30.0}
+    executor = get_executor()
+    runtime.call(_set_concurrency(executor, 1))
+    serializer = RunCreateSerializer(data={"assistant_id": "slow", "input": {"n": 4, "delay": 0.05}, "if_not_exists": "create"})
+    assert serializer.is_valid(), serializer.errors
+    runs = [create_run(payload=dict(serializer.validated_data), thread_id=uuid.uuid4()) for _ in range(3)]
+    wait_for(lambda: all(run_done(r.pk) for r in runs), timeout=20, what="the three runs")
+    rows = sorted(Run.objects.filter(pk__in=[r.pk for r in runs]), key=lambda r: r.started_at)
+    assert [r.status for r in rows] == [RunStatus.SUCCESS] * 3
+    gaps = [(b.started_at - a.ended_at).total_seconds() for a, b in zip(rows, rows[1:])]
+    assert all(-0.05 <= gap < 1.0 for gap in gaps), gaps  # one at a time, each right after the previous
+
+
+async def _set_concurrency(executor, n):
+    executor.concurrency = n
+
+
+def run_done(run_id):
+    return Run.objects.filter(pk=run_id, status__in=[RunStatus.SUCCESS, RunStatus.ERROR]).exists()
