@@ -56,7 +56,8 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
         thread.metadata = {**thread.metadata, **meta}
         thread.config = {"configurable": {}, **(thread.config or {})}  # as the reference shows it after a run
         thread.updated_at = timezone.now()
-        thread.save(update_fields=["metadata", "config", "updated_at"])
+        Thread.objects.filter(pk=thread.pk).update(metadata=thread.metadata, config=thread.config,
+                                                   updated_at=thread.updated_at)
     return thread, False
 
 
