@@ -39,7 +39,8 @@ if SQL_FILE and __name__ != "__main__":
 
     def _on_connection(sender, connection, **kwargs):
         _log("django-connect", connection.vendor)
-        connection.execute_wrappers.append(_django_wrapper)
+        if _django_wrapper not in connection.execute_wrappers:  # a pooled connection is connected again
+            connection.execute_wrappers.append(_django_wrapper)
 
     connection_created.connect(_on_connection, weak=False)
 
@@ -72,6 +73,7 @@ if SQL_FILE and __name__ != "__main__":
 
 
 def _normalize(sql):
+    sql = re.sub(r'SAVEPOINT "[^"]*"', "SAVEPOINT s", sql)
     sql = re.sub(r"'[^']*'", "?", sql)
     sql = re.sub(r"\b\d+\b", "N", sql)
     sql = re.sub(r"%s|\$\d+", "?", sql)
