@@ -37,7 +37,7 @@ def store_run_events(*, thread_id, run_id, first_seq, frames):
     """Store ``frames`` [(event, data_json_text), ...] as run seq first_seq.. (no notification).
 
     Returns the stored rows (EventRow)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nested (a claim, a run's end): part of that transaction
         try:
             start = _allocate(thread_id, len(frames))
         except EventLog.DoesNotExist:
@@ -77,7 +77,7 @@ def _insert_rows(*, thread_id, run_id, rows):
 def append_thread_event(*, thread_id, event, data, run_id=None):
     """Store one thread-level frame (``state_update``, a run's ``run_done``) and notify listeners."""
     text = data if isinstance(data, str) else serde.dumps_str(data)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nested (a claim, a run's end): part of that transaction
         start = _allocate(thread_id, 1)
         row = EventRow(None, start, event, text)
         _insert_rows(thread_id=thread_id, run_id=None, rows=[row])
