@@ -136,3 +136,25 @@ async def test_twenty_clients_resume_at_random_points_without_loss_or_duplicates
     assert len(expected) > 60
     for seen in results:
         assert seen == expected
+
+
+async def test_forty_clients_joining_at_once_each_get_the_rest_of_the_run_and_one_gets_all(ahttp, base_url):
+    """Joins that arrive together share their database read (runs.joins): each still gets every
+    event after the point it joined, consecutively, to the run's end; exactly one of them (the run's
+    first observer) gets the run from its first event."""
+    thread_id, run_id = await start_slow(ahttp, n=30, delay=0.03)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        async def join():
+            response = await client.get(f"/threads/{thread_id}/runs/{run_id}/stream")
+            assert response.status_code == 200
+            return parse_sse(response.text)
+
+        streams = await asyncio.gather(*(join() for _ in range(40)))
+    full = [frames for frames in streams if frames and frames[0][0] == "metadata"]
+    assert len(full) == 1, [frames[:1] for frames in streams]
+    for frames in streams:
+        ids = [int(f[2]) for f in frames]
+        assert ids == list(range(ids[0], ids[0] + len(ids))), ids  # consecutive from where it joined
+        ticks = [f[1]["tick"] for f in frames if f[0] == "custom"]
+        assert ticks and ticks[-1] == 29 and ticks == list(range(ticks[0], 30)), ticks
+    assert [f[1]["tick"] for f in full[0] if f[0] == "custom"] == list(range(30))

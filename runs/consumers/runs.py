@@ -6,7 +6,7 @@ from agentserver.api.exceptions import NotFound
 from agentserver.api.params import parse_last_event_id, parse_stream_modes, path_uuid
 from agentserver.db import db
 from agentserver.ids import uuid7
-from runs import lifecycle, selectors, services
+from runs import joins, lifecycle, selectors, services
 from runs.serializers import STREAM_MODES, RunCreateSerializer
 from streaming import follow, notify
 
@@ -93,7 +93,7 @@ class JoinRunStreamConsumer(StreamConsumer):
         self.filters = filters
         # Subscribed before the read: whatever is stored after it comes through the layer.
         await self.subscribe(notify.run_group(run_id))
-        run = await db(services.attach)(thread_id=thread_id, run_id=run_id, filters=filters)
+        run = await joins.attach(thread_id=thread_id, run_id=run_id, filters=filters)
         if run is None:
             raise NotFound("Run not found")
         if after is None:
