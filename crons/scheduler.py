@@ -5,6 +5,10 @@ Every process with a run executor (embedded servers, ``manage.py worker``) polls
 transaction as the run it creates, so exactly one process wins a tick and a crash leaves either
 both (claim and run) or neither. The next run is computed from *now*: a cron that was due many
 times while everything was down fires once at start-up, not once per missed tick.
+
+A cron made by an authenticated user fires its runs as that user: ``config.configurable`` holds
+``langgraph_auth_user`` (and ``_id``, ``_permissions``) as stored at creation, and a stateless
+run's new thread gets the run's (stamped) metadata. The handlers are not asked again at firing.
 """
 import asyncio
 import logging
@@ -13,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agentserver import runtime
+from agentserver.api import access
 from agentserver.api.exceptions import ServiceError
 from agentserver.conf import agent_settings
 from agentserver.db import db
@@ -29,6 +34,8 @@ def _run_payload(cron, tick):
                            "cron_tick": tick.isoformat()}
     if cron.thread_id is None:
         payload["on_completion"] = cron.on_run_completed or "delete"
+    if cron.auth_user:  # the run carries the user who created the cron, as one they created would
+        payload = access.with_user(payload, cron.auth_user)
     return payload
 
 
@@ -51,7 +58,9 @@ def fire_one(*, cron_id, expected, now):
             return None
         try:
             with transaction.atomic():
-                run = create_run(payload=_run_payload(cron, expected), thread_id=cron.thread_id)
+                payload = _run_payload(cron, expected)
+                stamp = payload.get("metadata") if cron.auth_user else None  # a new thread is the user's too
+                run = create_run(payload=payload, thread_id=cron.thread_id, thread_metadata=stamp)
         except ServiceError as exc:  # e.g. multitask "reject" on a busy thread: this tick is skipped
             logger.info("cron %s skipped its %s run: %s", cron_id, expected.isoformat(), exc.detail)
             return None
