@@ -233,3 +233,23 @@ def test_the_most_specific_handler_wins_and_results_map_to_filters_or_refusals()
     from agentserver.api.access import _as_json
 
     assert isinstance(_as_json(user)["when"], str)
+
+
+def test_builtin_store_scope_is_the_username_label():
+    from agentserver.api.pipeline import ApiError
+    from apiauth.builtin import ApiKeyAuth
+    from apiauth.users import AuthUser
+
+    auth, user = ApiKeyAuth(), AuthUser(identity="j.doe", permissions=["authenticated"])
+    for action in ("search", "list_namespaces"):  # no prefix: narrowed to the user's label
+        value = {"namespace": None if action == "list_namespaces" else ()}
+        assert auth.authorize(user, "store", action, value) is None and value["namespace"] == ("j%2Edoe",)
+    value = {"namespace": ("j%2Edoe", "notes"), "key": "k"}
+    assert auth.authorize(user, "store", "get", value) is None and value["namespace"] == ("j%2Edoe", "notes")
+    for namespace in (("j.doe",), ("other", "j%2Edoe"), ()):
+        with pytest.raises(ApiError) as refused:
+            auth.authorize(user, "store", "put", {"namespace": namespace, "key": "k", "value": {}})
+        assert refused.value.status_code == 403
+    ops = AuthUser(identity="ops", permissions=["authenticated", "access_all"])
+    value = {"namespace": ("anyone",), "key": "k"}
+    assert auth.authorize(ops, "store", "delete", value) is None and value["namespace"] == ("anyone",)
