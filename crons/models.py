@@ -54,9 +54,11 @@ class Cron(models.Model):
     on_run_completed = models.CharField(max_length=8, null=True, blank=True)
     enabled = models.BooleanField(default=True)
     user_id = models.CharField(max_length=255, null=True, blank=True)
-    # The authenticated user who created the cron (JSON, ``access.stored_user``): its runs carry it in
-    # config.configurable (langgraph_auth_user...), as a run the user created would.
-    auth_user = models.JSONField(null=True, blank=True)
+    # With auth on: {"user": the creator (JSON, ``access.stored_user``), "run_metadata": what the
+    # creator's threads.create_run authorization stamped}. Every run the cron fires carries the user
+    # in config.configurable (langgraph_auth_user...) and the stamp over its metadata (a PATCH of the
+    # payload cannot remove or change it).
+    auth = models.JSONField(null=True, blank=True)
     next_run_date = models.DateTimeField(null=True, blank=True)
     last_run_date = models.DateTimeField(null=True, blank=True)
     last_run_id = models.UUIDField(null=True, blank=True)

@@ -7,8 +7,10 @@ both (claim and run) or neither. The next run is computed from *now*: a cron tha
 times while everything was down fires once at start-up, not once per missed tick.
 
 A cron made by an authenticated user fires its runs as that user: ``config.configurable`` holds
-``langgraph_auth_user`` (and ``_id``, ``_permissions``) as stored at creation, and a stateless
-run's new thread gets the run's (stamped) metadata. The handlers are not asked again at firing.
+``langgraph_auth_user`` (and ``_id``, ``_permissions``) as stored at creation (``Cron.auth``), its
+metadata has the stamp of the creator's ``threads.create_run`` authorization over the payload's (a
+PATCH cannot change it), and a stateless run's new thread gets the run's metadata. The handlers are
+not asked again at firing.
 """
 import asyncio
 import logging
@@ -34,8 +36,9 @@ def _run_payload(cron, tick):
                            "cron_tick": tick.isoformat()}
     if cron.thread_id is None:
         payload["on_completion"] = cron.on_run_completed or "delete"
-    if cron.auth_user:  # the run carries the user who created the cron, as one they created would
-        payload = access.with_user(payload, cron.auth_user)
+    if cron.auth:  # the run carries the user who created the cron, as one they created would
+        payload["metadata"].update(cron.auth.get("run_metadata") or {})
+        payload = access.with_user(payload, cron.auth.get("user") or {})
     return payload
 
 
@@ -59,7 +62,7 @@ def fire_one(*, cron_id, expected, now):
         try:
             with transaction.atomic():
                 payload = _run_payload(cron, expected)
-                stamp = payload.get("metadata") if cron.auth_user else None  # a new thread is the user's too
+                stamp = payload.get("metadata") if cron.auth else None  # a new thread is the user's too
                 run = create_run(payload=payload, thread_id=cron.thread_id, thread_metadata=stamp)
         except ServiceError as exc:  # e.g. multitask "reject" on a busy thread: this tick is skipped
             logger.info("cron %s skipped its %s run: %s", cron_id, expected.isoformat(), exc.detail)

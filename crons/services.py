@@ -22,10 +22,10 @@ def compute_next(*, schedule, timezone_name, end_time, after):
     return nxt
 
 
-def create_cron(*, fields, payload, thread_id=None, thread_filters=None, auth_user=None):
+def create_cron(*, fields, payload, thread_id=None, thread_filters=None, auth=None):
     """A cron firing ``payload`` on ``thread_id``, or (stateless) each time on a new thread.
     ``thread_filters``: the caller's authorization of the thread (a thread they cannot see is as
-    missing); ``auth_user``: the caller (JSON), whom the cron's runs carry."""
+    missing); ``auth``: the caller and their runs' stamp (``Cron.auth``), which the cron's runs carry."""
     assistant = resolve_assistant(assistant_id=payload["assistant_id"], missing_detail="Assistant not found")
     if thread_id is not None and not Thread.objects.visible(thread_filters).filter(pk=thread_id).exists():
         raise NotFound(f"Thread {thread_id} not found")
@@ -37,7 +37,7 @@ def create_cron(*, fields, payload, thread_id=None, thread_filters=None, auth_us
         assistant_id=assistant.assistant_id, thread_id=thread_id, schedule=fields["schedule"],
         timezone=fields.get("timezone"), end_time=fields.get("end_time"), payload=payload,
         metadata=fields.get("metadata") or {}, on_run_completed=on_completed, enabled=enabled,
-        next_run_date=next_run, auth_user=auth_user, user_id=(auth_user or {}).get("identity"),
+        next_run_date=next_run, auth=auth, user_id=((auth or {}).get("user") or {}).get("identity"),
     )
 
 

@@ -41,10 +41,13 @@ def create(request, *, thread_id=None):
     _authorize(request, "create", value)
     fields["metadata"] = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     payload = dict(value.get("payload") or payload)
+    before = dict(payload.get("metadata") or {})
     stamped, thread_filters = access.authorize_run(api, payload, thread_id=thread_id)
     payload["metadata"] = stamped.get("metadata") or {}
+    stamp = {key: item for key, item in payload["metadata"].items() if key not in before or before[key] != item}
+    auth = {"user": access.stored_user(user), "run_metadata": stamp}
     return services.create_cron(fields=fields, payload=payload, thread_id=thread_id,
-                                thread_filters=thread_filters, auth_user=access.stored_user(user))
+                                thread_filters=thread_filters, auth=auth)
 
 
 class ThreadCronsView(APIView):

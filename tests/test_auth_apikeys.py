@@ -15,6 +15,7 @@ from langgraph_sdk.errors import NotFoundError
 
 from tests.conftest import ROOT, LiveServer, free_port, server_env
 from tests.test_auth_custom import every_endpoint, request
+from tests.test_auth_store_crons import FIRE
 
 CONFIG = ROOT / "tests" / "auth" / "keys.json"
 
@@ -96,6 +97,14 @@ async def test_resources_belong_to_the_keys_user_and_are_404_to_others(keys_serv
     await alice.threads.create(metadata={"tag": tag})
     await bob.threads.create(metadata={"tag": tag})
     assert await alice.threads.count(metadata={"tag": tag}) == 2
+    # a fired cron runs as its creator, with the stamp of its creation: a PATCH cannot give it away
+    on_thread = await alice.crons.create_for_thread(thread["thread_id"], "whoami", schedule="0 0 1 1 *", input={})
+    await alice.crons.update(on_thread["cron_id"], metadata={"owner": "bob"})
+    run_id = json.loads(manage(keys_server, "shell", "-c", FIRE.format(cron_id=on_thread["cron_id"])).splitlines()[-1])[0]
+    await alice.runs.join(thread["thread_id"], run_id)
+    assert (await alice.runs.get(thread["thread_id"], run_id))["metadata"]["owner"] == "alice"
+    values = (await alice.threads.get_state(thread["thread_id"]))["values"]
+    assert values["identity"] == "alice" and values["owner"] == "alice"
     assert await bob.threads.count(metadata={"tag": tag}) == 1
     assert await ops.threads.count(metadata={"tag": tag}) == 3  # granted access to all
     result = await alice.runs.wait(thread["thread_id"], "whoami", input={})
@@ -188,6 +197,14 @@ async def test_crons_and_copies_belong_to_the_keys_user(keys_server):
     assert mine["metadata"] == {"tag": tag, "owner": "alice"}
     assert theirs["metadata"] == {"tag": tag, "owner": "ops"}  # threads.create stamped the copier
     assert await alice.threads.count(metadata={"tag": tag}) == 2
+    # a fired cron runs as its creator, with the stamp of its creation: a PATCH cannot give it away
+    on_thread = await alice.crons.create_for_thread(thread["thread_id"], "whoami", schedule="0 0 1 1 *", input={})
+    await alice.crons.update(on_thread["cron_id"], metadata={"owner": "bob"})
+    run_id = json.loads(manage(keys_server, "shell", "-c", FIRE.format(cron_id=on_thread["cron_id"])).splitlines()[-1])[0]
+    await alice.runs.join(thread["thread_id"], run_id)
+    assert (await alice.runs.get(thread["thread_id"], run_id))["metadata"]["owner"] == "alice"
+    values = (await alice.threads.get_state(thread["thread_id"]))["values"]
+    assert values["identity"] == "alice" and values["owner"] == "alice"
 
 
 STAFF = """
