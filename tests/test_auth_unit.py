@@ -1,6 +1,7 @@
 """In-process pieces of authentication: filters in SQL, API keys (model, admin, command), the
 pipeline policy switched on and off, webhook hosts."""
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -253,3 +254,17 @@ def test_builtin_store_scope_is_the_username_label():
     ops = AuthUser(identity="ops", permissions=["authenticated", "access_all"])
     value = {"namespace": ("anyone",), "key": "k"}
     assert auth.authorize(ops, "store", "delete", value) is None and value["namespace"] == ("anyone",)
+
+
+def test_disable_studio_auth_must_be_a_boolean(tmp_path):
+    from apiauth.checks import check_auth
+
+    (tmp_path / "auth.py").write_text("from langgraph_sdk import Auth\nauth = Auth()\n")
+    config = tmp_path / "langgraph.json"
+    with with_options(GRAPHS_CONFIG=str(config)):
+        for value, ids in (("true", ["apiauth.W003"]), (True, []), (False, [])):
+            auth = {"path": "./auth.py:auth", "disable_studio_auth": value}
+            config.write_text(json.dumps({"graphs": {}, "auth": auth}))
+            setup.backend.cache_clear()
+            assert [m.id for m in check_auth() if m.id != "apiauth.W002"] == ids, value
+    setup.backend.cache_clear()

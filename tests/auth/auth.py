@@ -95,7 +95,6 @@ async def scope_store(ctx: Auth.types.AuthContext, value):
     namespace = tuple(value.get("namespace") or ())
     if not namespace or namespace[0] != ctx.user.identity:
         value["namespace"] = (ctx.user.identity, *namespace)
-    SEEN.setdefault("store", []).append((ctx.action, ctx.user.identity))
 
 
 @auth.on.crons.create
