@@ -155,3 +155,22 @@ async def test_thread_copy_needs_read_on_the_source_and_create_for_the_copy(auth
     with raw(auth_server, "carol") as http:
         response = http.post(f"/threads/{source['thread_id']}/copy")
         assert response.status_code == 403 and response.json() == {"detail": "Forbidden"}
+
+
+def test_the_consoles_staff_session_passes_a_custom_handler_too(auth_server):  # noqa: F811
+    from tests.test_auth_apikeys import STAFF, admin_session, manage
+
+    manage(auth_server, "shell", "-c", STAFF)
+    with raw(auth_server, "alice") as http:
+        thread = http.post("/threads", json={}).json()
+        run = http.post(f"/threads/{thread['thread_id']}/runs", json={"assistant_id": "whoami", "input": {}}).json()
+    run_url = f"/threads/{thread['thread_id']}/runs/{run['run_id']}"
+    staff = admin_session(auth_server, "staffer", "pw-staffer")
+    try:
+        console = {"X-Agentserver-Console": "1", "Sec-Fetch-Site": "same-origin"}
+        assert staff.get(f"{run_url}/join", headers=console).json()["identity"] == "alice"
+        assert staff.get(run_url, headers=console).json()["run_id"] == run["run_id"]
+        refused = staff.get(run_url)  # without the console's marker: the handler's answer
+        assert refused.status_code == 401 and refused.json() == {"detail": "Missing token"}
+    finally:
+        staff.close()
