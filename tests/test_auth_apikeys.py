@@ -15,7 +15,7 @@ from langgraph_sdk.errors import NotFoundError
 
 from tests.conftest import ROOT, LiveServer, free_port, server_env
 from tests.test_auth_custom import every_endpoint, request
-from tests.test_auth_store_crons import FIRE
+from tests.test_auth_store_crons import FIRE, store_and_cron_endpoints
 
 CONFIG = ROOT / "tests" / "auth" / "keys.json"
 
@@ -76,7 +76,7 @@ def test_every_endpoint_needs_a_usable_key(keys_server):
     ids = [str(uuid.uuid4()) for _ in range(3)]
     for who in (None, "expired", "revoked", "as_not-a-key"):
         with http_as(keys_server, who) as http:
-            for method, path, body in every_endpoint(*ids):
+            for method, path, body in every_endpoint(*ids) + store_and_cron_endpoints(ids[0], ids[1]):
                 response = request(http, method, path, body)
                 assert response.status_code == 401, (who, method, path, response.text)
                 assert "API key" in response.json()["detail"]
