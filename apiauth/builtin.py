@@ -7,6 +7,11 @@ later); reads, searches, counts, updates,
 deletes, runs, joins and streams only see what they own (another user's resource is a 404). The
 graphs' system assistants are readable (and runnable) by everyone, changeable by no plain user.
 Users with the permission ``apiauth.access_all_resources`` (superusers have it) see everything.
+
+The store has no metadata: a plain user's store namespaces start with their own label (the username,
+``store_label``); a put, get or delete elsewhere is refused (403), and a search or a namespace listing
+without a prefix is narrowed to the user's label. Graphs see the same label as
+``config["configurable"]["langgraph_auth_user_id"]`` (modulo ``store_label``'s escaping).
 """
 from agentserver.api.exceptions import NotFound
 from agentserver.api.pipeline import ApiError
@@ -27,6 +32,24 @@ def presented_key(api_request):
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     return None
+
+
+STORE_SCOPED = ("search", "list_namespaces")
+
+
+def store_label(identity):
+    """A user's first store label: the username, its periods (which a label may not hold; Django
+    usernames never hold '%') written ``%2E``."""
+    return identity.replace(".", "%2E")
+
+
+def _scope_store(identity, action, value):
+    label = store_label(identity)
+    namespace = tuple(value.get("namespace") or ())
+    if not namespace and action in STORE_SCOPED:
+        value["namespace"] = (label,)
+    elif not namespace or namespace[0] != label:
+        raise ApiError(f"Store namespaces of this API key's user start with {label!r}", status_code=403)
 
 
 def _owned(identity):
@@ -52,6 +75,10 @@ class ApiKeyAuth:
 
     def authorize(self, user, resource, action, value):
         identity = user["identity"]
+        if resource == "store":
+            if ACCESS_ALL not in (user.get("permissions") or []):
+                _scope_store(identity, action, value)
+            return None
         if action in ("create", "create_run") and isinstance(value, dict):
             metadata = value.get("metadata")
             value["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), "owner": identity}

@@ -18,6 +18,11 @@ def check_auth(app_configs=None, **kwargs):
             setup.backend()
         except AuthConfigError as exc:
             return [Error(f"langgraph.json auth: {exc}", hint=f"in {agent_settings.GRAPHS_CONFIG}", id="apiauth.E001")]
+        studio = setup.auth_config().get("disable_studio_auth", False)
+        if not isinstance(studio, bool):
+            messages.append(Warning(f"langgraph.json auth.disable_studio_auth is {studio!r}, not true or false",
+                                    hint="agentserver never lets Studio in without your handler either way "
+                                         "(see the README's Authentication section)", id="apiauth.W003"))
         if agent_settings.API_KEYS:
             messages.append(Warning("AGENTSERVER_API_KEYS is on but langgraph.json has an auth handler: the handler "
                                     "authenticates every request and API keys are not accepted", id="apiauth.W001"))

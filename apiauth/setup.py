@@ -10,6 +10,7 @@ from pathlib import Path
 
 from agentserver.api import access, pipeline
 from agentserver.conf import agent_settings
+from apiauth.sessions import OperatorUser, staff_operator
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +56,16 @@ def backend():
 
 def authenticate(api_request):
     """The pipeline policy: sets ``api_request.user`` or refuses the request (401 / the handler's)."""
-    if api_request.path in OPEN_PATHS:
+    if api_request.path in OPEN_PATHS or pipeline.is_open_route(api_request):
         return
-    api_request.user = backend().authenticate(api_request)
+    operator = staff_operator(api_request)  # the admin's console (apiauth.sessions)
+    api_request.user = operator if operator is not None else backend().authenticate(api_request)
 
 
 class _Authorizer:
     def authorize(self, user, resource, action, value):
+        if isinstance(user, OperatorUser):
+            return None  # a staff session: reads everything, as the admin does
         return backend().authorize(user, resource, action, value)
 
 

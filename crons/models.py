@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from agentserver.ids import uuid7
-from agentserver.jsonfilters import json_contains
+from agentserver.jsonfilters import access_q, json_contains
 
 
 class CronQuerySet(models.QuerySet):
@@ -16,6 +16,10 @@ class CronQuerySet(models.QuerySet):
         return self.filter(pk=cron_id, enabled=True, next_run_date=expected).update(
             next_run_date=next_run_date, last_run_date=now, updated_at=now,
         )
+
+    def visible(self, filters):
+        """The crons an authorization filter (``agentserver.api.access``) lets through."""
+        return self.filter(access_q("metadata", filters)) if filters else self
 
     def metadata_contains(self, metadata):
         return self.filter(*json_contains("metadata", metadata)) if metadata else self
@@ -50,6 +54,11 @@ class Cron(models.Model):
     on_run_completed = models.CharField(max_length=8, null=True, blank=True)
     enabled = models.BooleanField(default=True)
     user_id = models.CharField(max_length=255, null=True, blank=True)
+    # With auth on: {"user": the creator (JSON, ``access.stored_user``), "run_metadata": what the
+    # creator's threads.create_run authorization stamped}. Every run the cron fires carries the user
+    # in config.configurable (langgraph_auth_user...) and the stamp over its metadata (a PATCH of the
+    # payload cannot remove or change it).
+    auth = models.JSONField(null=True, blank=True)
     next_run_date = models.DateTimeField(null=True, blank=True)
     last_run_date = models.DateTimeField(null=True, blank=True)
     last_run_id = models.UUIDField(null=True, blank=True)

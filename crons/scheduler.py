@@ -5,6 +5,12 @@ Every process with a run executor (embedded servers, ``manage.py worker``) polls
 transaction as the run it creates, so exactly one process wins a tick and a crash leaves either
 both (claim and run) or neither. The next run is computed from *now*: a cron that was due many
 times while everything was down fires once at start-up, not once per missed tick.
+
+A cron made by an authenticated user fires its runs as that user: ``config.configurable`` holds
+``langgraph_auth_user`` (and ``_id``, ``_permissions``) as stored at creation (``Cron.auth``), its
+metadata has the stamp of the creator's ``threads.create_run`` authorization over the payload's (a
+PATCH cannot change it), and a stateless run's new thread gets the run's metadata. The handlers are
+not asked again at firing.
 """
 import asyncio
 import logging
@@ -13,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agentserver import runtime
+from agentserver.api import access
 from agentserver.api.exceptions import ServiceError
 from agentserver.conf import agent_settings
 from agentserver.db import db
@@ -29,6 +36,9 @@ def _run_payload(cron, tick):
                            "cron_tick": tick.isoformat()}
     if cron.thread_id is None:
         payload["on_completion"] = cron.on_run_completed or "delete"
+    if cron.auth:  # the run carries the user who created the cron, as one they created would
+        payload["metadata"].update(cron.auth.get("run_metadata") or {})
+        payload = access.with_user(payload, cron.auth.get("user") or {})
     return payload
 
 
@@ -51,7 +61,9 @@ def fire_one(*, cron_id, expected, now):
             return None
         try:
             with transaction.atomic():
-                run = create_run(payload=_run_payload(cron, expected), thread_id=cron.thread_id)
+                payload = _run_payload(cron, expected)
+                stamp = payload.get("metadata") if cron.auth else None  # a new thread is the user's too
+                run = create_run(payload=payload, thread_id=cron.thread_id, thread_metadata=stamp)
         except ServiceError as exc:  # e.g. multitask "reject" on a busy thread: this tick is skipped
             logger.info("cron %s skipped its %s run: %s", cron_id, expected.isoformat(), exc.detail)
             return None

@@ -22,10 +22,12 @@ def compute_next(*, schedule, timezone_name, end_time, after):
     return nxt
 
 
-def create_cron(*, fields, payload, thread_id=None):
-    """A cron firing ``payload`` on ``thread_id``, or (stateless) each time on a new thread."""
+def create_cron(*, fields, payload, thread_id=None, thread_filters=None, auth=None):
+    """A cron firing ``payload`` on ``thread_id``, or (stateless) each time on a new thread.
+    ``thread_filters``: the caller's authorization of the thread (a thread they cannot see is as
+    missing); ``auth``: the caller and their runs' stamp (``Cron.auth``), which the cron's runs carry."""
     assistant = resolve_assistant(assistant_id=payload["assistant_id"], missing_detail="Assistant not found")
-    if thread_id is not None and not Thread.objects.filter(pk=thread_id).exists():
+    if thread_id is not None and not Thread.objects.visible(thread_filters).filter(pk=thread_id).exists():
         raise NotFound(f"Thread {thread_id} not found")
     enabled = fields.get("enabled", True)
     next_run = compute_next(schedule=fields["schedule"], timezone_name=fields.get("timezone"),
@@ -35,7 +37,7 @@ def create_cron(*, fields, payload, thread_id=None):
         assistant_id=assistant.assistant_id, thread_id=thread_id, schedule=fields["schedule"],
         timezone=fields.get("timezone"), end_time=fields.get("end_time"), payload=payload,
         metadata=fields.get("metadata") or {}, on_run_completed=on_completed, enabled=enabled,
-        next_run_date=next_run,
+        next_run_date=next_run, auth=auth, user_id=((auth or {}).get("user") or {}).get("identity"),
     )
 
 
@@ -55,11 +57,11 @@ def _apply(cron, fields, payload):
     cron.payload = merged
 
 
-def update_cron(*, cron_id, fields, payload):
+def update_cron(*, cron_id, fields, payload, filters=None):
     """Patch the cron; a new schedule, timezone, end time or re-enabling recomputes its next run
     from now (missed ticks are not caught up)."""
     with transaction.atomic():
-        cron = Cron.objects.select_for_update().filter(pk=cron_id).first()
+        cron = Cron.objects.visible(filters).select_for_update().filter(pk=cron_id).first()
         if cron is None:
             raise NotFound(f"Cron {cron_id} not found")
         _apply(cron, fields, payload)
@@ -74,7 +76,7 @@ def set_enabled(*, cron_id, enabled):
     return update_cron(cron_id=cron_id, fields={"enabled": enabled}, payload={})
 
 
-def delete_cron(*, cron_id):
-    deleted, _ = Cron.objects.filter(pk=cron_id).delete()
+def delete_cron(*, cron_id, filters=None):
+    deleted, _ = Cron.objects.visible(filters).filter(pk=cron_id).delete()
     if not deleted:
         raise NotFound(f"Cron {cron_id} not found")

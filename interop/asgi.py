@@ -8,7 +8,9 @@ import asyncio
 import re
 
 import orjson
+from asgiref.sync import sync_to_async
 
+from agentserver.api import pipeline
 from agentserver.api.asgi import ApiPipelineApp
 from interop.custom_routes import apply_cors, http_options
 from interop.http_metrics import HttpMetricsMiddleware
@@ -29,10 +31,12 @@ def group_of(path):
     return next((name for name, pattern in GROUPS if pattern.match(path)), None)
 
 
-async def send_json(send, status, data):
+async def send_json(send, status, data, headers=None):
     body = orjson.dumps(data)
+    extra = [(name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -102,12 +106,44 @@ class UserApp:
         return await self.app(scope, receive, send)
 
 
+class AuthenticatedApp:
+    """The user's ASGI app behind authentication (``http.enable_custom_route_auth``): the request
+    policies run first (a refusal is the API's ``{"detail": ...}``); the user reaches the app as
+    ``scope["user"]`` (Starlette's ``request.user``). CORS preflights pass (they carry no
+    credentials); the app does its own CORS and reads its own bodies."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def _authenticate(request):
+        for policy in pipeline.policies():
+            policy(request)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not pipeline.policies():
+            return await self.app(scope, receive, send)
+        request = pipeline.ApiRequest.from_scope(scope)
+        if not (request.method == "OPTIONS" and request.header("access-control-request-method")):
+            try:
+                await sync_to_async(self._authenticate, thread_sensitive=False)(request)
+            except Exception as exc:  # noqa: BLE001 - rendered like every API error
+                status, body, headers = pipeline.render_error(exc) or (500, {"detail": "Internal Server Error"}, {})
+                return await send_json(send, status, body, headers)
+        scope = {**scope, "agentserver.api_request": request}
+        if request.user is not None:
+            scope["user"] = request.user
+        return await self.app(scope, receive, send)
+
+
 class InteropRouter:
     def __init__(self, api_application, options):
         self.api = api_application
         self.options = options
         self.user = UserApp(options.asgi_app) if options.asgi_app is not None else None
         self.user_routes = _routes_of(options.asgi_app) if self.user else None
+        if self.user is not None and options.custom_route_auth:
+            self.user = AuthenticatedApp(self.user)
         self.headers = (HeaderSelector(options.include_headers, options.exclude_headers)
                         if options.include_headers else None)
         self._apps = {}

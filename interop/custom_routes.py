@@ -35,6 +35,7 @@ class HttpOptions:
     cors: dict = field(default_factory=dict)
     include_headers: tuple = ()
     exclude_headers: tuple = ()
+    custom_route_auth: bool = False  # http.enable_custom_route_auth: the user's routes are authenticated
 
 
 def _import_attr(spec, base_dir):
@@ -92,6 +93,10 @@ def parse_http_options(http, base_dir):
         raise GraphConfigError(f"http.cors must be an object with keys among {sorted(CORS_KEYS)}")
     options.cors = cors
     options.include_headers, options.exclude_headers = _header_patterns(http.get("configurable_headers"))
+    flag = http.get("enable_custom_route_auth", False)
+    if not isinstance(flag, bool):
+        raise GraphConfigError("http.enable_custom_route_auth must be true or false")
+    options.custom_route_auth = flag
     return options
 
 
@@ -118,6 +123,25 @@ def user_urlpatterns():
         logger.warning("%s", exc)
         return []
     return list(urlconf.urlpatterns) if urlconf is not None else []
+
+
+def open_custom_route(api_request):
+    """A request for one of the user's Django routes while ``enable_custom_route_auth`` is off: the
+    authentication policy leaves it alone, as the reference does (``agentserver.api.pipeline``'s
+    open routes). The user's ASGI app is outside the API pipeline already (``interop.asgi``)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        options = http_options()
+    except GraphConfigError:
+        return False
+    if options.urlconf is None or options.custom_route_auth:
+        return False
+    try:
+        resolve(api_request.path, urlconf=options.urlconf)
+    except Resolver404:
+        return False
+    return True
 
 
 def apply_cors(cors):

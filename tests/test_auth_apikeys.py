@@ -15,6 +15,7 @@ from langgraph_sdk.errors import NotFoundError
 
 from tests.conftest import ROOT, LiveServer, free_port, server_env
 from tests.test_auth_custom import every_endpoint, request
+from tests.test_auth_store_crons import FIRE, store_and_cron_endpoints
 
 CONFIG = ROOT / "tests" / "auth" / "keys.json"
 
@@ -75,7 +76,7 @@ def test_every_endpoint_needs_a_usable_key(keys_server):
     ids = [str(uuid.uuid4()) for _ in range(3)]
     for who in (None, "expired", "revoked", "as_not-a-key"):
         with http_as(keys_server, who) as http:
-            for method, path, body in every_endpoint(*ids):
+            for method, path, body in every_endpoint(*ids) + store_and_cron_endpoints(ids[0], ids[1]):
                 response = request(http, method, path, body)
                 assert response.status_code == 401, (who, method, path, response.text)
                 assert "API key" in response.json()["detail"]
@@ -96,6 +97,14 @@ async def test_resources_belong_to_the_keys_user_and_are_404_to_others(keys_serv
     await alice.threads.create(metadata={"tag": tag})
     await bob.threads.create(metadata={"tag": tag})
     assert await alice.threads.count(metadata={"tag": tag}) == 2
+    # a fired cron runs as its creator, with the stamp of its creation: a PATCH cannot give it away
+    on_thread = await alice.crons.create_for_thread(thread["thread_id"], "whoami", schedule="0 0 1 1 *", input={})
+    await alice.crons.update(on_thread["cron_id"], metadata={"owner": "bob"})
+    run_id = json.loads(manage(keys_server, "shell", "-c", FIRE.format(cron_id=on_thread["cron_id"])).splitlines()[-1])[0]
+    await alice.runs.join(thread["thread_id"], run_id)
+    assert (await alice.runs.get(thread["thread_id"], run_id))["metadata"]["owner"] == "alice"
+    values = (await alice.threads.get_state(thread["thread_id"]))["values"]
+    assert values["identity"] == "alice" and values["owner"] == "alice"
     assert await bob.threads.count(metadata={"tag": tag}) == 1
     assert await ops.threads.count(metadata={"tag": tag}) == 3  # granted access to all
     result = await alice.runs.wait(thread["thread_id"], "whoami", input={})
@@ -140,3 +149,124 @@ def test_keys_are_listed_by_prefix_with_last_use(keys_server):
     assert by_name["laptop"][4] == "active" and "last_used=-" not in by_name["laptop"][6]
     assert by_name["old"][4] == "revoked"
     assert all(keys_server.keys["alice"] not in line for line in listing.splitlines())
+
+
+async def test_the_store_is_scoped_to_the_keys_user(keys_server):
+    alice, bob, ops = sdk_as(keys_server, "alice"), sdk_as(keys_server, "bob"), sdk_as(keys_server, "ops")
+    tag = uuid.uuid4().hex
+    await alice.store.put_item(["alice", tag], "k", {"v": 1})
+    await bob.store.put_item(["bob", tag], "k", {"v": 2})
+    with http_as(keys_server, "bob") as http:  # elsewhere than under "bob": refused, whatever the action
+        for method, path, body in (
+            ("PUT", "/store/items", {"namespace": ["alice", tag], "key": "k", "value": {"v": 3}}),
+            ("PUT", "/store/items", {"namespace": [tag], "key": "k", "value": {}}),
+            ("GET", f"/store/items?namespace=alice.{tag}&key=k", None),
+            ("DELETE", "/store/items", {"namespace": ["alice", tag], "key": "k"}),
+            ("POST", "/store/items/search", {"namespace_prefix": ["alice"]}),
+            ("POST", "/store/namespaces", {"prefix": ["alice"]}),
+        ):
+            response = request(http, method, path, body)
+            assert response.status_code == 403, (method, path, response.text)
+            assert "'bob'" in response.json()["detail"]
+    assert (await alice.store.get_item(["alice", tag], "k"))["value"] == {"v": 1}
+    found = await bob.store.search_items([], limit=100)  # no prefix: narrowed to bob's own
+    assert found["items"] and {item["namespace"][0] for item in found["items"]} == {"bob"}
+    assert all(ns[0] == "bob" for ns in (await bob.store.list_namespaces())["namespaces"])
+    everyone = await ops.store.search_items([], limit=100)  # access to all: the whole store
+    assert {"alice", "bob"} <= {item["namespace"][0] for item in everyone["items"]}
+
+
+async def test_crons_and_copies_belong_to_the_keys_user(keys_server):
+    alice, bob, ops = sdk_as(keys_server, "alice"), sdk_as(keys_server, "bob"), sdk_as(keys_server, "ops")
+    tag = uuid.uuid4().hex
+    cron = await alice.crons.create("echo", schedule="0 0 1 1 *", metadata={"tag": tag, "owner": "bob"})
+    assert cron["metadata"]["owner"] == "alice" and cron["user_id"] == "alice"
+    assert await alice.crons.count(metadata={"tag": tag}) == 1
+    assert await bob.crons.count(metadata={"tag": tag}) == 0 and await ops.crons.count(metadata={"tag": tag}) == 1
+    with http_as(keys_server, "bob") as http:
+        for method in ("GET", "PATCH", "DELETE"):
+            body = {"enabled": False} if method == "PATCH" else None
+            assert request(http, method, f"/runs/crons/{cron['cron_id']}", body).status_code == 404, method
+    patched = await alice.crons.update(cron["cron_id"], metadata={"owner": "bob", "n": 1})
+    assert patched["metadata"]["owner"] == "alice" and patched["metadata"]["n"] == 1  # ownership is not given away
+    thread = await alice.threads.create(metadata={"tag": tag})
+    with pytest.raises(NotFoundError):
+        await bob.threads.copy(thread["thread_id"])
+    mine = await alice.threads.copy(thread["thread_id"])
+    theirs = await ops.threads.copy(thread["thread_id"])
+    assert mine["metadata"] == {"tag": tag, "owner": "alice"}
+    assert theirs["metadata"] == {"tag": tag, "owner": "ops"}  # threads.create stamped the copier
+    assert await alice.threads.count(metadata={"tag": tag}) == 2
+    # a fired cron runs as its creator, with the stamp of its creation: a PATCH cannot give it away
+    on_thread = await alice.crons.create_for_thread(thread["thread_id"], "whoami", schedule="0 0 1 1 *", input={})
+    await alice.crons.update(on_thread["cron_id"], metadata={"owner": "bob"})
+    run_id = json.loads(manage(keys_server, "shell", "-c", FIRE.format(cron_id=on_thread["cron_id"])).splitlines()[-1])[0]
+    await alice.runs.join(thread["thread_id"], run_id)
+    assert (await alice.runs.get(thread["thread_id"], run_id))["metadata"]["owner"] == "alice"
+    values = (await alice.threads.get_state(thread["thread_id"]))["values"]
+    assert values["identity"] == "alice" and values["owner"] == "alice"
+
+
+STAFF = """
+from django.contrib.auth.models import Permission, User
+view_run = Permission.objects.get(codename="view_run", content_type__app_label="runs")
+staffer = User.objects.create_user("staffer", password="pw-staffer", is_staff=True)
+staffer.user_permissions.add(view_run)
+User.objects.create_user("viewless", password="pw-viewless", is_staff=True)
+# a valid login session of a user who is not staff (the admin's login form refuses them)
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+plain = User.objects.create_user("plain", password="pw-plain")
+plain.user_permissions.add(view_run)
+session = SessionStore()
+session.update({SESSION_KEY: str(plain.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: plain.get_session_auth_hash()})
+session.create()
+print(session.session_key)
+"""
+
+
+def admin_session(server, username, password):
+    """An httpx client logged in to the admin as a browser would be (its session cookie)."""
+    import re
+
+    http = httpx.Client(base_url=server.url, timeout=30)
+    page = http.get("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    http.post("/admin/login/?next=/admin/", data={"username": username, "password": password,
+                                                  "csrfmiddlewaretoken": token})
+    assert "sessionid" in http.cookies
+    return http
+
+
+def test_the_consoles_staff_session_reads_the_api_and_nothing_else_does(keys_server):
+    import re
+
+    plain_session = manage(keys_server, "shell", "-c", STAFF).splitlines()[-1]
+    with http_as(keys_server, "alice") as http:
+        thread = http.post("/threads", json={}).json()
+        run = http.post(f"/threads/{thread['thread_id']}/runs/wait", json={"assistant_id": "whoami", "input": {}})
+        run_id = run.headers["content-location"].rsplit("/", 1)[-1]
+    console = {"X-Agentserver-Console": "1", "Sec-Fetch-Site": "same-origin"}
+    staff = admin_session(keys_server, "staffer", "pw-staffer")
+    page = staff.get(f"/admin/runs/run/{run_id}/change/")
+    assert page.status_code == 200, page.status_code
+    run_url = re.search(r'data-run-url="([^"]+)"', page.text).group(1)
+    stream_url = re.search(r'data-stream-url="([^"]+)"', page.text).group(1)
+    assert staff.get(run_url, headers=console).json()["run_id"] == run_id  # the page's own fetches
+    replay = staff.get(stream_url, headers={**console, "Last-Event-ID": "-1"})
+    assert replay.status_code == 200 and "event: values" in replay.text
+    for refused in ({}, {"X-Agentserver-Console": "1", "Sec-Fetch-Site": "cross-site"},
+                    {"X-Agentserver-Console": "1", "Origin": "https://evil.example"}):
+        response = staff.get(run_url, headers=refused)
+        assert response.status_code == 401, (refused, response.text)
+    assert staff.post("/threads/search", json={}, headers=console).status_code == 401  # reads only
+    viewless = admin_session(keys_server, "viewless", "pw-viewless")  # staff without view_run
+    assert viewless.get(run_url, headers=console).status_code == 401
+    viewless.close()
+    for session in (plain_session, "forged"):  # a user who is not staff; no user at all
+        with httpx.Client(base_url=keys_server.url, cookies={"sessionid": session}) as other:
+            assert other.get(run_url, headers=console).status_code == 401, session
+    with httpx.Client(base_url=keys_server.url, cookies={"sessionid": plain_session}) as other:
+        assert other.get("/admin/", follow_redirects=False).status_code == 302  # (a real session, just not staff)
+    staff.close()

@@ -1,6 +1,7 @@
 """In-process pieces of authentication: filters in SQL, API keys (model, admin, command), the
 pipeline policy switched on and off, webhook hosts."""
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -233,3 +234,37 @@ def test_the_most_specific_handler_wins_and_results_map_to_filters_or_refusals()
     from agentserver.api.access import _as_json
 
     assert isinstance(_as_json(user)["when"], str)
+
+
+def test_builtin_store_scope_is_the_username_label():
+    from agentserver.api.pipeline import ApiError
+    from apiauth.builtin import ApiKeyAuth
+    from apiauth.users import AuthUser
+
+    auth, user = ApiKeyAuth(), AuthUser(identity="j.doe", permissions=["authenticated"])
+    for action in ("search", "list_namespaces"):  # no prefix: narrowed to the user's label
+        value = {"namespace": None if action == "list_namespaces" else ()}
+        assert auth.authorize(user, "store", action, value) is None and value["namespace"] == ("j%2Edoe",)
+    value = {"namespace": ("j%2Edoe", "notes"), "key": "k"}
+    assert auth.authorize(user, "store", "get", value) is None and value["namespace"] == ("j%2Edoe", "notes")
+    for namespace in (("j.doe",), ("other", "j%2Edoe"), ()):
+        with pytest.raises(ApiError) as refused:
+            auth.authorize(user, "store", "put", {"namespace": namespace, "key": "k", "value": {}})
+        assert refused.value.status_code == 403
+    ops = AuthUser(identity="ops", permissions=["authenticated", "access_all"])
+    value = {"namespace": ("anyone",), "key": "k"}
+    assert auth.authorize(ops, "store", "delete", value) is None and value["namespace"] == ("anyone",)
+
+
+def test_disable_studio_auth_must_be_a_boolean(tmp_path):
+    from apiauth.checks import check_auth
+
+    (tmp_path / "auth.py").write_text("from langgraph_sdk import Auth\nauth = Auth()\n")
+    config = tmp_path / "langgraph.json"
+    with with_options(GRAPHS_CONFIG=str(config)):
+        for value, ids in (("true", ["apiauth.W003"]), (True, []), (False, [])):
+            auth = {"path": "./auth.py:auth", "disable_studio_auth": value}
+            config.write_text(json.dumps({"graphs": {}, "auth": auth}))
+            setup.backend.cache_clear()
+            assert [m.id for m in check_auth() if m.id != "apiauth.W002"] == ids, value
+    setup.backend.cache_clear()

@@ -98,10 +98,11 @@ def delete_thread(*, thread_id, filters=None):
     _remove(thread_ids=[thread_id])
 
 
-def copy_thread(*, thread_id, filters=None):
-    """A new thread with the source's metadata, config, checkpoints and mirrored state."""
+def copy_thread(*, thread_id, filters=None, metadata=None):
+    """A new thread with the source's metadata (or ``metadata``: what the create authorization
+    made of it), config, checkpoints and mirrored state."""
     source = get_thread(thread_id=thread_id, filters=filters)
-    copy = _insert(metadata=source.metadata, config=source.config)
+    copy = _insert(metadata=source.metadata if metadata is None else metadata, config=source.config)
     try:
         runtime.call(state.acopy_checkpoints(source_id=source.thread_id, target_id=copy.thread_id))
         fields = {"values": source.values, "interrupts": source.interrupts, "error": source.error,

@@ -122,7 +122,14 @@ class ThreadCopyView(APIView):
         thread_id = thread_id_of(thread_id)
         read_body(request, allow_empty=True)
         filters = authorize(request, "read", thread_id=thread_id)
-        return Response(s.thread_json(services.copy_thread(thread_id=thread_id, filters=filters)))
+        metadata = None
+        if access.enabled():  # the copy is a new thread: threads.create with the copy's value
+            source = selectors.get_thread(thread_id=thread_id, filters=filters)
+            value = {"thread_id": None, "metadata": dict(source.metadata or {}), "if_exists": "raise"}
+            access.authorize(getattr(request, "api", None), "threads", "create", value)
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        copy = services.copy_thread(thread_id=thread_id, filters=filters, metadata=metadata)
+        return Response(s.thread_json(copy))
 
 
 class ThreadStateView(APIView):

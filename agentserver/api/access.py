@@ -112,13 +112,25 @@ def authorize_run(api_request, payload: dict, *, thread_id) -> tuple[dict, dict 
     value = _run_value(payload, thread_id)
     filters = authorize(api_request, "threads", "create_run", value)
     payload["metadata"] = value.get("metadata") or {}
+    return with_user(payload, stored_user(user)), filters
+
+
+def stored_user(user) -> dict:
+    """The user as JSON, to store with what runs later on their behalf (a cron)."""
+    return _as_json(user)
+
+
+def with_user(payload: dict, user: dict) -> dict:
+    """``payload`` with ``user`` (JSON, ``stored_user``) in ``config.configurable`` as the graph sees
+    it: ``langgraph_auth_user``, ``langgraph_auth_user_id``, ``langgraph_auth_permissions``."""
+    payload = dict(payload)
     config = dict(payload.get("config") or {})
     configurable = dict(config.get("configurable") or {})
-    configurable.update(langgraph_auth_user=_as_json(user), langgraph_auth_user_id=user.get("identity"),
+    configurable.update(langgraph_auth_user=dict(user), langgraph_auth_user_id=user.get("identity"),
                         langgraph_auth_permissions=list(user.get("permissions") or []))
     config["configurable"] = configurable
     payload["config"] = config
-    return payload, filters
+    return payload
 
 
 async def aauthorize_run(api_request, payload: dict, *, thread_id) -> tuple[dict, dict | None]:

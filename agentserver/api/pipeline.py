@@ -178,6 +178,23 @@ def policies() -> list[Callable[[ApiRequest], Any]]:
     return [*_registered, *(_load_policy(path) for path in agent_settings.REQUEST_POLICIES)]
 
 
+# Routes that are not the API's own and that authentication leaves open (``interop`` registers
+# the user's custom routes of langgraph.json ``http.app`` unless ``http.enable_custom_route_auth``).
+_open_routes: list[Callable[[ApiRequest], bool]] = []
+
+
+def register_open_route(predicate: Callable[[ApiRequest], bool] | None) -> None:
+    """Mark the requests ``predicate`` matches as open to authentication; None: unmark all."""
+    if predicate is None:
+        _open_routes.clear()
+    elif predicate not in _open_routes:
+        _open_routes.append(predicate)
+
+
+def is_open_route(request: ApiRequest) -> bool:
+    return any(predicate(request) for predicate in _open_routes)
+
+
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
 
 

@@ -3,7 +3,11 @@
 Tokens: ``Bearer alice`` (a MinimalUserDict with permissions), ``Bearer bob`` (a plain string),
 ``Bearer carol`` (may not create threads: the handler returns False), ``Bearer admin`` (sees every
 thread, may delete assistants), ``Bearer teapot`` (the authenticate handler raises a 418 with a
-header). Anything else is a 401."""
+header). Anything else is a 401.
+
+The store is scoped by prefixing every namespace with the caller's identity (carol may not use it);
+crons are owner-stamped and owner-filtered by the global handler, except that carol may not create
+one (a 403 with a detail)."""
 from langgraph_sdk import Auth
 
 auth = Auth()
@@ -80,3 +84,23 @@ async def delete_assistant(ctx: Auth.types.AuthContext, value):
 async def search_assistants(ctx: Auth.types.AuthContext, value: Auth.types.on.assistants.search.value):
     """Narrows the search by changing the value itself (no filter returned)."""
     value["metadata"]["owner"] = ctx.user.identity
+
+
+@auth.on.store
+async def scope_store(ctx: Auth.types.AuthContext, value):
+    """The documented per-user store: every namespace (item, search prefix, listing prefix) starts
+    with the caller's identity; the rewritten namespace is the one used."""
+    if ctx.user.identity == "carol":
+        return False
+    namespace = tuple(value.get("namespace") or ())
+    if not namespace or namespace[0] != ctx.user.identity:
+        value["namespace"] = (ctx.user.identity, *namespace)
+
+
+@auth.on.crons.create
+async def create_cron(ctx: Auth.types.AuthContext, value: Auth.types.on.crons.create.value):
+    if ctx.user.identity == "carol":
+        raise Auth.exceptions.HTTPException(status_code=403, detail="No crons for carol")
+    assert value["user_id"] == ctx.user.identity and "schedule" in value and "payload" in value
+    _stamp(ctx, value)
+    value["metadata"]["stamped_by"] = "crons.create"

@@ -26,3 +26,10 @@ async def lifespan_state(request: Request):
 async def info():
     """Overrides the API's /info: custom routes win."""
     return {"custom": True}
+
+
+@app.get("/whoami")
+async def whoami(request: Request):
+    """The caller, when the route is authenticated (http.enable_custom_route_auth)."""
+    user = request.scope.get("user")
+    return {"identity": user["identity"] if user else None}

@@ -2,7 +2,8 @@
 // and, while the run is active, its events added in place as they happen. The events come from the
 // server's own SSE join stream, GET /threads/{thread}/runs/{run}/stream, resumed after the last
 // event shown (Last-Event-ID), read with fetch() so that every event name arrives (EventSource only
-// delivers the names it was told about).
+// delivers the names it was told about). X-Agentserver-Console marks the requests as the console's:
+// with auth on, the API accepts the admin's staff session for them (apiauth.sessions).
 (function () {
   "use strict";
   var box = document.getElementById("run-events");
@@ -131,7 +132,7 @@
   }
 
   function finished() {
-    fetch(box.dataset.runUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(box.dataset.runUrl, { credentials: "same-origin", headers: { Accept: "application/json", "X-Agentserver-Console": "1" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (run) {
         var status = run ? run.status : "finished";
@@ -150,7 +151,7 @@
     var buffer = "";
     fetch(box.dataset.streamUrl, {
       credentials: "same-origin",
-      headers: { Accept: "text/event-stream", "Last-Event-ID": String(lastSeq) }
+      headers: { Accept: "text/event-stream", "Last-Event-ID": String(lastSeq), "X-Agentserver-Console": "1" }
     }).then(function (response) {
       if (!response.ok || !response.body) throw new Error("stream answered " + response.status);
       state.textContent = "live: following the run's stream";
