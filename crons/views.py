@@ -10,14 +10,13 @@ from rest_framework.views import APIView
 
 from agentserver.api import access
 from agentserver.api.fields import require_object, uuid_or_422
+from agentserver.api.validation import validated
 from crons import selectors, services
 from crons import serializers as s
 
 
 def _validated(serializer_class, data):
-    serializer = serializer_class(data=require_object(data))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return validated(serializer_class, require_object(data))
 
 
 def _api(request):

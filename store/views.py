@@ -13,14 +13,9 @@ from rest_framework.views import APIView
 from agentserver.api import access
 from agentserver.api.exceptions import InvalidInput
 from agentserver.api.fields import require_object
+from agentserver.api.validation import validated
 from store import selectors, services
 from store import serializers as s
-
-
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _authorized_namespace(request, action, value, *, allow_empty=False):
@@ -48,12 +43,12 @@ def _get_params(request):
         if any("." in label or not label for label in labels):
             raise InvalidInput("namespace: labels must be non-empty and must not contain periods ('.')")
         query.setlist("namespace", [".".join(labels)])
-    return _validated(s.GetItemSerializer, query.dict())
+    return validated(s.GetItemSerializer, query.dict())
 
 
 class ItemsView(APIView):
     def put(self, request):
-        params = _validated(s.PutItemSerializer, require_object(request.data))
+        params = validated(s.PutItemSerializer, require_object(request.data))
         value = {"namespace": params["namespace"], "key": params["key"], "value": params["value"],
                  "index": params.get("index")}
         params["namespace"] = _authorized_namespace(request, "put", value)
@@ -70,7 +65,7 @@ class ItemsView(APIView):
         return Response(item)
 
     def delete(self, request):
-        params = _validated(s.DeleteItemSerializer, require_object(request.data))
+        params = validated(s.DeleteItemSerializer, require_object(request.data))
         value = {"namespace": params["namespace"], "key": params["key"]}
         params["namespace"] = _authorized_namespace(request, "delete", value)
         services.delete_item(**params)
@@ -79,7 +74,7 @@ class ItemsView(APIView):
 
 class SearchItemsView(APIView):
     def post(self, request):
-        params = _validated(s.SearchItemsSerializer, require_object(request.data))
+        params = validated(s.SearchItemsSerializer, require_object(request.data))
         value = {"namespace": params["namespace_prefix"], "filter": params.get("filter"),
                  "limit": params["limit"], "offset": params["offset"], "query": params.get("query")}
         params["namespace_prefix"] = _authorized_namespace(request, "search", value, allow_empty=True) or ()
@@ -89,7 +84,7 @@ class SearchItemsView(APIView):
 
 class NamespacesView(APIView):
     def post(self, request):
-        params = _validated(s.ListNamespacesSerializer, require_object(request.data))
+        params = validated(s.ListNamespacesSerializer, require_object(request.data))
         value = {"namespace": params.get("prefix"), "suffix": params.get("suffix"),
                  "max_depth": params.get("max_depth"), "limit": params["limit"], "offset": params["offset"]}
         params["prefix"] = _authorized_namespace(request, "list_namespaces", value, allow_empty=True) or None
