@@ -84,14 +84,11 @@ def _driver():
     import argparse
     import asyncio
     import shutil
-    import subprocess
-    import tempfile
     from pathlib import Path
 
     import aiohttp
 
     bench = Path(__file__).resolve().parent
-    root = bench.parent
     sys.path.insert(0, str(bench))
     import checks  # noqa: E402
 
@@ -102,25 +99,16 @@ def _driver():
     p.add_argument("--keep", action="store_true")
     args = p.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-sql-"))
-    sql_file = tmp / "sql.txt"
-    env = dict(os.environ, AGENTSERVER_DATA_DIR=str(tmp), LANGGRAPH_CONFIG=str(bench / "langgraph.json"),
-               DATABASE_URL=args.database_url or f"sqlite:///{tmp}/agentserver.sqlite3",
-               BENCH_SQL_FILE=str(sql_file), PYTHONPATH=f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("REDIS_URL", None)
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
-    migrate_env = dict(env)
-    migrate_env.pop("BENCH_SQL_FILE")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=migrate_env, check=True)
-    port = free_port()
-    log = open(tmp / "server.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "bench.statements:application"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    from harness import InstrumentedServer
+
+    server = InstrumentedServer("bench.statements:application", "bench-sql-", database_url=args.database_url,
+                                redis_url=args.redis_url, migrate_without=("BENCH_SQL_FILE",),
+                                BENCH_SQL_FILE="")
+    sql_file = server.tmp / "sql.txt"
+    server.env["BENCH_SQL_FILE"] = str(sql_file)
     try:
-        wait_ok(url, proc, tmp)
+        server.start()
+        url = server.url
 
         async def runs(n):
             async with aiohttp.ClientSession(url) as session:
@@ -135,13 +123,12 @@ def _driver():
         time.sleep(0.5)  # the last run's finishing statements
         lines = sql_file.read_text().splitlines()[start:]
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
     report(lines, args.runs)
     if args.keep:
-        print(f"\nkept in {tmp}")
+        print(f"\nkept in {server.tmp}")
     else:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(server.tmp, ignore_errors=True)
 
 
 def report(lines, runs):
@@ -159,28 +146,6 @@ def report(lines, runs):
     print("\nper run, by statement:")
     for (kind, sql), n in statements.most_common():
         print(f"  {n / runs:6.2f}  {kind:<17} {sql}")
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ok(url, proc, tmp):
-    import urllib.request
-
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/ok", timeout=2)
-            return
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text()[-2000:]) from None
-            time.sleep(0.2)
 
 
 if __name__ == "__main__":

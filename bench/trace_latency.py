@@ -161,16 +161,12 @@ def _driver():
     import asyncio
     import shutil
     import statistics
-    import subprocess
-    import tempfile
-    import urllib.request
     from collections import defaultdict
     from pathlib import Path
 
     import aiohttp
 
     bench = Path(__file__).resolve().parent
-    root = bench.parent
     sys.path.insert(0, str(bench))
     import checks  # noqa: E402
 
@@ -182,33 +178,16 @@ def _driver():
     p.add_argument("--redis-url", help="e.g. redis://127.0.0.1:6379/0 (default: in-process channel layer)")
     args = p.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-trace-"))
+    from harness import InstrumentedServer
+
+    server = InstrumentedServer("bench.trace_latency:application", "bench-trace-", database_url=args.database_url,
+                                redis_url=args.redis_url, migrate_without=("BENCH_TRACE_FILE",), BENCH_TRACE_FILE="")
+    tmp = server.tmp
     trace = tmp / "trace.txt"
-    env = dict(os.environ, AGENTSERVER_DATA_DIR=str(tmp), LANGGRAPH_CONFIG=str(bench / "langgraph.json"),
-               DATABASE_URL=f"sqlite:///{tmp}/agentserver.sqlite3", BENCH_TRACE_FILE=str(trace),
-               PYTHONPATH=f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("REDIS_URL", None)
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=env, check=True)
-    port = load_free_port()
-    log = open(tmp / "server.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "bench.trace_latency:application"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server.env["BENCH_TRACE_FILE"] = str(trace)
+    url = server.url
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/ok", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.2)
+        server.start()
 
         async def drive():
             starts = []
@@ -224,8 +203,7 @@ def _driver():
 
         starts = asyncio.run(drive())
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
     lines = [line.split() for line in trace.read_text().splitlines()]
     offsets, durations, hops = defaultdict(list), defaultdict(list), defaultdict(list)
     for index, (t0, timing) in enumerate(starts):
@@ -275,14 +253,6 @@ def _is_float(text):
         return True
     except ValueError:
         return False
-
-
-def load_free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":
