@@ -115,9 +115,9 @@ if TRACE_FILE and __name__ != "__main__":
             wrap_async(saver, method, f"checkpointer.{method}")
     _wake = executor.Executor.wake
 
-    def wake(self):
+    def wake(self, *args, **kwargs):  # wake(created=...) hands a run over: keep the signature open
         _log("executor.wake", NOW())
-        return _wake(self)
+        return _wake(self, *args, **kwargs)
 
     executor.Executor.wake = wake
     _emit = EventWriter.emit

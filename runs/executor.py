@@ -127,6 +127,8 @@ class Executor:
                 continue
             created, self._created = self._created[:free], self._created[free:]
             scan, self._scan = self._scan, False
+            if not created and not scan:  # a slot freed with nothing waiting for it
+                continue
             if scan and not self.running:
                 self._may_be_blocked = False
             try:
