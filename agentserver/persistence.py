@@ -78,9 +78,34 @@ def _atomic_sqlite_saver():
     return AtomicSqliteSaver
 
 
+_STORE_REPLACE = "INSERT OR REPLACE INTO store (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"
+_STORE_UPSERT = ("ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+                 "expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes")
+
+
+def _sqlite_store_class():
+    from langgraph.store.sqlite import AsyncSqliteStore
+
+    class SqliteStore(AsyncSqliteStore):
+        """``AsyncSqliteStore`` whose put of an existing item keeps its ``created_at``, as the
+        PostgreSQL store and the reference do (the library's ``INSERT OR REPLACE`` wrote a new one)."""
+
+        def _prepare_batch_PUT_queries(self, put_ops):
+            queries, embedding_request = super()._prepare_batch_PUT_queries(put_ops)
+            fixed = []
+            for query, params in queries:
+                if _STORE_REPLACE in query:
+                    query = query.replace(_STORE_REPLACE, _STORE_REPLACE.replace("INSERT OR REPLACE", "INSERT"))
+                    query = query.rstrip() + "\n" + _STORE_UPSERT
+                fixed.append((query, params))
+            return fixed, embedding_request
+
+    SqliteStore.__name__ = SqliteStore.__qualname__ = AsyncSqliteStore.__name__
+    return SqliteStore
+
+
 async def _open_sqlite():
     import aiosqlite
-    from langgraph.store.sqlite import AsyncSqliteStore
 
     conn = await aiosqlite.connect(agent_settings.CHECKPOINTER_PATH, isolation_level=None)
     await conn.execute("PRAGMA journal_mode=WAL")
@@ -91,7 +116,7 @@ async def _open_sqlite():
     options = store_backend.store_options()
     store_conn = await store_backend.sqlite_store_connection(indexed=bool(options.get("index")))
     await store_conn.execute("PRAGMA busy_timeout=30000")
-    store = AsyncSqliteStore(store_conn, **options)
+    store = _sqlite_store_class()(store_conn, **options)
     await store.setup()
     return {"checkpointer": saver, "store": store, "closers": [conn.close, store_conn.close]}
 

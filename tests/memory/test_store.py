@@ -1,4 +1,5 @@
 """/store/* through langgraph_sdk: the same store the graphs get as ``runtime.store``."""
+import asyncio
 import uuid
 
 import pytest
@@ -15,9 +16,11 @@ async def test_put_get_delete(msdk):
     item = await msdk.store.get_item(ns, key="a")
     assert item["namespace"] == ns and item["key"] == "a" and item["value"] == {"title": "one", "n": 1}
     assert item["created_at"] and item["updated_at"]
+    await asyncio.sleep(1.1)  # SQLite timestamps have seconds: a new created_at would show
     await msdk.store.put_item(ns, key="a", value={"title": "two"})
     again = await msdk.store.get_item(ns, key="a")
     assert again["value"] == {"title": "two"} and again["created_at"] == item["created_at"]
+    assert again["updated_at"] > item["updated_at"]
     await msdk.store.delete_item(ns, key="a")
     assert await msdk.store.get_item(ns, key="a") is None
     await msdk.store.delete_item(ns, key="a")  # deleting a missing item is fine
