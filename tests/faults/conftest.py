@@ -2,11 +2,14 @@
 PostgreSQL connections terminated, Redis restarted, SIGTERM; each checked by ``invariants.check_run``.
 
 The random points come from one seed per session, printed in every assertion's message; set
-``FAULTS_SEED`` to replay one."""
+``FAULTS_SEED`` to replay one. Two stacks serve the whole package (each started once, ~5 s): the
+embedded default and the scaled layout (server without executor + one ``manage.py worker``)."""
 import os
 import random
 
 import pytest
+
+from tests.faults.harness import Stack
 
 SEED = int(os.environ.get("FAULTS_SEED") or random.randrange(1_000_000))
 
@@ -19,3 +22,25 @@ def rng(request):
 
 def pytest_report_header(config):
     return f"fault suite seed: FAULTS_SEED={SEED}"
+
+
+@pytest.fixture(scope="package")
+def embedded():
+    stack = Stack("embedded").start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="package")
+def scaled():
+    stack = Stack("scaled", workers=1).start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def worker(scaled):
+    """The scaled stack's worker, running again after the test (whatever the test did to it)."""
+    yield scaled.workers[0]
+    if scaled.workers[0].proc.poll() is not None:
+        scaled.workers[0].start()

@@ -72,9 +72,9 @@ class Worker:
         self.env, self.name, self.log_path = env, name, log_path
         self.proc = None
 
-    def start(self, timeout=60):
+    def start(self, *args, timeout=60):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "manage.py", "worker", "--worker-id", self.name],
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "worker", "--worker-id", self.name, *args],
                                      cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # ready once it has said so (graphs loaded, executor on)
@@ -108,7 +108,8 @@ class Stack:
 
     def __init__(self, name, *, workers=0, redis=None, **extra):
         self.dir = Path(tempfile.mkdtemp(prefix=f"agentserver-faults-{name}-"))
-        extra = {"AGENTSERVER_LEASE_SECONDS": "2", "AGENTSERVER_MAX_ATTEMPTS": "5", **extra}
+        extra = {"AGENTSERVER_LEASE_SECONDS": "2", "AGENTSERVER_MAX_ATTEMPTS": "5",
+                 "AGENTSERVER_SHUTDOWN_GRACE_SECONDS": "0.3", **extra}
         if workers:
             extra["AGENTSERVER_EXECUTOR"] = "worker"
         if redis is not None:
@@ -120,14 +121,22 @@ class Stack:
         self.workers = [Worker(self.env, f"{name}-w{i + 1}", self.dir / f"w{i + 1}.log") for i in range(workers)]
 
     def start(self):
+        """Start the server and the workers, then store ``reference``: an uninterrupted run's
+        (final values, attempts), which every fault's outcome is compared with."""
         self.server.start()
         for worker in self.workers:
             worker.start()
+        from tests.faults.invariants import reference_run
+
+        with self.client() as client:
+            self.reference = reference_run(client)
         return self
 
-    def restart_server(self):
+    def restart_server(self, **env):
+        """A new server process on the same port and database (``env``: options changed from now on)."""
+        self.env.update(env)
         self.server = LiveServer(self.env, self.server.port, self.server.log_path)
-        return self.server.start()
+        return self.server.start(migrate=False)
 
     def client(self):
         return httpx.Client(base_url=self.server.url, timeout=30)

@@ -5,26 +5,13 @@ On SQLite too: server and worker share the database file and meet through it (th
 runs every ``AGENTSERVER_POLL_SECONDS``; the in-process channel layer does not cross processes)."""
 import time
 
-import pytest
-
 from tests.faults.conftest import SEED
-from tests.faults.harness import Stack
-from tests.faults.invariants import check_run, create_run, reference_run, wait_status
+from tests.faults.invariants import check_run, create_run, wait_status
 
 POINTS = 4  # random points per test; about 5 s each (the worker's restart, then its lease expiry)
 
 
-@pytest.fixture(scope="module")
-def scaled():
-    stack = Stack("worker_kill", workers=1).start()
-    with stack.client() as client:
-        stack.reference = reference_run(client)
-    yield stack
-    stack.stop()
-
-
-def test_kill_9_of_the_worker_at_random_points(scaled, rng):
-    worker = scaled.workers[0]
+def test_kill_9_of_the_worker_at_random_points(scaled, worker, rng):
     with scaled.client() as client:
         for point in range(POINTS):
             at = 0.0 if point == 0 else rng.uniform(0.0, 1.4)  # the claim itself, then anywhere to the end
