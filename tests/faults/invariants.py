@@ -23,7 +23,9 @@ def create_run(client, thread_id=None, input=INPUT):
 
 
 def status(client, thread_id, run_id):
-    return client.get(f"/threads/{thread_id}/runs/{run_id}").json()["status"]
+    response = client.get(f"/threads/{thread_id}/runs/{run_id}")
+    assert response.status_code == 200, f"GET run: {response.status_code} {response.text}"
+    return response.json()["status"]
 
 
 def wait_status(client, thread_id, run_id, wanted, timeout=30):
