@@ -179,8 +179,11 @@ SPECTACULAR_SETTINGS = {
     # the interop paths; the security schemes of authentication.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "runs.openapi.describe_runs",
+        "assistants.openapi.describe_assistants",
         "threads.openapi.describe_threads",
+        "runs.openapi.describe_runs",
+        "crons.openapi.describe_crons",
+        "store.openapi.describe_store",
         "agentserver.openapi.error_responses",
         "interop.openapi.add_interop_paths",
         "apiauth.openapi.add_security",
