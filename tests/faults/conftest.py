@@ -2,7 +2,7 @@
 PostgreSQL connections terminated, Redis restarted, SIGTERM; each checked by ``invariants.check_run``.
 
 The random points come from one seed per session, printed in every assertion's message; set
-``FAULTS_SEED`` to replay one. Two stacks serve the whole package (each started once, ~5 s): the
+``FAULTS_SEED`` to replay one, ``FAULTS_POINTS`` to try more points per test than CI does. Two stacks serve the whole package (each started once, ~5 s): the
 embedded default and the scaled layout (server without executor + one ``manage.py worker``)."""
 import os
 import random
@@ -12,6 +12,11 @@ import pytest
 from tests.faults.harness import Stack
 
 SEED = int(os.environ.get("FAULTS_SEED") or random.randrange(1_000_000))
+
+
+def points(default):
+    """How many random points a test tries: ``default`` (CI's bound), or ``FAULTS_POINTS`` to hunt longer."""
+    return int(os.environ.get("FAULTS_POINTS") or default)
 
 
 @pytest.fixture

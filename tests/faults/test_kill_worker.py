@@ -5,7 +5,7 @@ On SQLite too: server and worker share the database file and meet through it (th
 runs every ``AGENTSERVER_POLL_SECONDS``; the in-process channel layer does not cross processes)."""
 import time
 
-from tests.faults.conftest import SEED
+from tests.faults.conftest import SEED, points
 from tests.faults.invariants import check_run, create_run, wait_status
 
 POINTS = 4  # random points per test; about 5 s each (the worker's restart, then its lease expiry)
@@ -13,7 +13,7 @@ POINTS = 4  # random points per test; about 5 s each (the worker's restart, then
 
 def test_kill_9_of_the_worker_at_random_points(scaled, worker, rng):
     with scaled.client() as client:
-        for point in range(POINTS):
+        for point in range(points(POINTS)):
             at = 0.0 if point == 0 else rng.uniform(0.0, 1.4)  # the claim itself, then anywhere to the end
             why = f"kill -9 of the worker {at:.2f} s into the run (point {point}, FAULTS_SEED={SEED})"
             thread_id, run_id = create_run(client)

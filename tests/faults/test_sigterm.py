@@ -5,7 +5,7 @@ import signal
 import threading
 import time
 
-from tests.faults.conftest import SEED
+from tests.faults.conftest import SEED, points
 from tests.faults.invariants import check_run, create_run, status, wait_status
 from tests.helpers import parse_sse
 
@@ -74,7 +74,7 @@ def test_sigterm_of_the_server_hands_the_run_back_and_a_restart_resumes_at_once(
 
 def test_sigterm_of_a_worker_at_random_points_hands_the_run_back(scaled, worker, rng):
     with scaled.client() as client:
-        for point in range(2):
+        for point in range(points(2)):
             at = rng.uniform(0.0, 1.2)
             why = f"SIGTERM of the worker {at:.2f} s into the run (point {point}, FAULTS_SEED={SEED})"
             thread_id, run_id = create_run(client)
