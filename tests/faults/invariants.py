@@ -86,3 +86,32 @@ def check_run(client, thread_id, run_id, reference, *, why, timeout=60):
     resumed = [data["tick"] for event, data in last if event == "custom"]
     assert resumed in (full, []), (resumed, why)  # the last attempt ran the ticking node whole, or resumed after it
     return split
+
+
+class Follower:
+    """A client following the run's stream live (from its first event) while the fault happens."""
+
+    def __init__(self, url, thread_id, run_id):
+        import threading
+
+        self.url, self.path = url, f"/threads/{thread_id}/runs/{run_id}/stream"
+        self.frames, self.error = None, None
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.thread.start()
+
+    def _follow(self):
+        import httpx
+
+        try:
+            with httpx.Client(base_url=self.url, timeout=90) as client:
+                self.frames = parse_sse(client.get(self.path, headers={"Last-Event-ID": "0"}).text)
+        except Exception as exc:  # noqa: BLE001 - reported by check()
+            self.error = exc
+
+    def check(self, client, *, why, within=10):
+        """The stream ended within ``within`` s of the run's end with every stored frame, once, in order."""
+        self.thread.join(within)
+        assert not self.thread.is_alive(), f"the live stream did not end {within} s after the run: {why}"
+        assert self.error is None, (self.error, why)
+        stored = parse_sse(client.get(self.path, headers={"Last-Event-ID": "0"}).text)
+        assert self.frames == stored, (self.frames, stored, why)

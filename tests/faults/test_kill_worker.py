@@ -6,7 +6,7 @@ runs every ``AGENTSERVER_POLL_SECONDS``; the in-process channel layer does not c
 import time
 
 from tests.faults.conftest import SEED, points
-from tests.faults.invariants import check_run, create_run, wait_status
+from tests.faults.invariants import Follower, check_run, create_run, wait_status
 
 POINTS = 4  # random points per test; about 5 s each (the worker's restart, then its lease expiry)
 
@@ -17,10 +17,12 @@ def test_kill_9_of_the_worker_at_random_points(scaled, worker, rng):
             at = 0.0 if point == 0 else rng.uniform(0.0, 1.4)  # the claim itself, then anywhere to the end
             why = f"kill -9 of the worker {at:.2f} s into the run (point {point}, FAULTS_SEED={SEED})"
             thread_id, run_id = create_run(client)
+            follower = Follower(scaled.server.url, thread_id, run_id)
             wait_status(client, thread_id, run_id, {"running", "success"})
             time.sleep(at)
             worker.kill9()
             worker.start()
             split = check_run(client, thread_id, run_id, scaled.reference, why=why)
+            follower.check(client, why=why)
             if at == 0.0:
                 assert len(split) == 2, (split, why)  # killed mid-run: the run was retried once

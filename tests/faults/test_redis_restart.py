@@ -5,15 +5,13 @@ While it is down: ``GET /ok`` answers 500 naming Redis, runs are still created, 
 poll the database) and streamed (streams re-read the database); a stream followed across the
 restart gets every event exactly once. Runs on both databases (it needs the redis-server binary,
 not PostgreSQL)."""
-import threading
 import time
 
 import pytest
 
 from tests.faults.conftest import SEED
 from tests.faults.harness import Redis, Stack
-from tests.faults.invariants import check_run, create_run, wait_status
-from tests.helpers import parse_sse
+from tests.faults.invariants import Follower, check_run, create_run, wait_status
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +26,6 @@ def redis_stack():
         redis.kill()
 
 
-def _follow(stack, thread_id, run_id, into):
-    with stack.client() as client:
-        response = client.get(f"/threads/{thread_id}/runs/{run_id}/stream", headers={"Last-Event-ID": "0"},
-                              timeout=60)
-        into.extend(parse_sse(response.text))
-
-
 def test_redis_restart_mid_run_loses_no_run_and_no_event(redis_stack, rng):
     stack, redis = redis_stack, redis_stack.redis
     down_at, down_for = rng.uniform(0.0, 1.0), rng.uniform(0.5, 2.0)
@@ -42,9 +33,7 @@ def test_redis_restart_mid_run_loses_no_run_and_no_event(redis_stack, rng):
     with stack.client() as client:
         before = create_run(client)
         wait_status(client, *before, {"running", "success"})
-        followed = []
-        follower = threading.Thread(target=_follow, args=(stack, *before, followed))
-        follower.start()
+        follower = Follower(stack.server.url, *before)
         time.sleep(down_at)
         redis.kill()
         health = client.get("/ok")
@@ -56,9 +45,5 @@ def test_redis_restart_mid_run_loses_no_run_and_no_event(redis_stack, rng):
         after = create_run(client)
         for thread_id, run_id in (before, during, after):
             check_run(client, thread_id, run_id, stack.reference, why=why)
-        follower.join(60)
-        assert not follower.is_alive(), why
-        stored = parse_sse(client.get(f"/threads/{before[0]}/runs/{before[1]}/stream",
-                                      headers={"Last-Event-ID": "0"}).text)
-        assert followed == stored, why  # the live follower got every event once, in order
+        follower.check(client, why=why)  # the live follower got every event once, in order
         assert client.get("/ok").status_code == 200
