@@ -6,16 +6,16 @@ import time
 
 import pytest
 
-from tests.faults.conftest import SEED
+from tests.faults.conftest import SEED, points
 from tests.faults.harness import needs_postgres, on_postgres
 from tests.faults.invariants import check_run, create_run, wait_status
 
 pytestmark = needs_postgres()
-TERMINATIONS = 3
+TERMINATIONS = 3  # per run (FAULTS_POINTS: more)
 
 
 def _terminate_during_runs(stack, rng, what):
-    at = sorted(rng.uniform(0.0, 1.4) for _ in range(TERMINATIONS))
+    at = sorted(rng.uniform(0.0, 1.4) for _ in range(points(TERMINATIONS)))
     why = f"{what}: PostgreSQL sessions terminated at {[round(t, 2) for t in at]} s (FAULTS_SEED={SEED})"
     with stack.client() as client:
         thread_id, run_id = create_run(client)
