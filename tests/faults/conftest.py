@@ -3,13 +3,14 @@ PostgreSQL connections terminated, Redis restarted, SIGTERM; each checked by ``i
 
 The random points come from one seed per session, printed in every assertion's message; set
 ``FAULTS_SEED`` to replay one, ``FAULTS_POINTS`` to try more points per test than CI does. Two stacks serve the whole package (each started once, ~5 s): the
-embedded default and the scaled layout (server without executor + one ``manage.py worker``)."""
+embedded default and the scaled layout (server without executor + one ``manage.py worker``; with
+Redis in the PostgreSQL + Redis pass)."""
 import os
 import random
 
 import pytest
 
-from tests.faults.harness import Stack
+from tests.faults.harness import Redis, Stack
 
 SEED = int(os.environ.get("FAULTS_SEED") or random.randrange(1_000_000))
 
@@ -38,9 +39,16 @@ def embedded():
 
 @pytest.fixture(scope="package")
 def scaled():
-    stack = Stack("scaled", workers=1).start()
-    yield stack
-    stack.stop()
+    """With ``REDIS_URL`` set (CI's PostgreSQL + Redis pass): the scaled mode proper, on a
+    redis-server of its own; else the database-only layout (workers and streams poll)."""
+    redis = Redis().start() if os.environ.get("REDIS_URL") else None
+    stack = Stack("scaled", workers=1, redis=redis)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        if redis is not None:
+            redis.kill()
 
 
 @pytest.fixture
