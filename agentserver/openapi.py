@@ -12,9 +12,9 @@ META_PATHS = {"/", "/ok", "/info", "/openapi.json", "/docs", "/metrics"}
 # Which routes may answer 409: creates of what already exists, runs refused by multitask_strategy
 # "reject", state updates of a thread with runs in flight.
 CONFLICT_PATHS = re.compile(r"^/(assistants|threads)$|/runs(/stream|/wait|/batch)?$|/state(/checkpoint)?$")
-# Routes without a path parameter that may still answer 404: the graph or assistant named in the body
-# does not exist, no run to cancel.
-NOT_FOUND_PATHS = re.compile(r"^/assistants$|^/runs(/stream|/wait|/batch|/crons|/cancel)?$")
+# Routes without a path parameter that may still answer 404: the graph (also as a search filter) or
+# the assistant named in the body does not exist, no run to cancel.
+NOT_FOUND_PATHS = re.compile(r"^/assistants(/search|/count)?$|^/runs(/stream|/wait|/batch|/crons|/cancel)?$")
 ERRORS = {
     "400": "Bad request, as the reference answers it (e.g. a state operation on a thread that has no graph "
            "yet, both config.configurable and context given, an invalid Content-Length)",

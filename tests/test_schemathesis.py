@@ -1,6 +1,9 @@
 """Property-based requests over the whole OpenAPI document (run and stream routes included), against
 the live server: no input may get a 5xx, every status, content type and (on JSON routes) body must
-be one the document describes. Bounded: a few examples per operation, each call at most 15 s."""
+be one the document describes. Bounded: a few examples per operation, each call at most 15 s
+(``SCHEMATHESIS_EXAMPLES=<n>``: more, to hunt)."""
+import os
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -12,8 +15,8 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-# Not the API's: the MCP and A2A JSON-RPC endpoints, metrics and docs (text/HTML), described briefly.
-SKIP_PATHS = ("/mcp/", "/a2a/", "/metrics", "/docs")
+# Described briefly (JSON-RPC of MCP and A2A, Prometheus text, HTML): only no server error is checked.
+LOOSE_PATHS = ("/mcp/", "/a2a/", "/metrics", "/docs")
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +33,12 @@ def _streams(case):
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES") or 4), deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_answer_is_one_the_document_describes(case):
-    if case.path.startswith(SKIP_PATHS):
-        pytest.skip("not part of the agent API's document")
     response = case.call(timeout=15)
+    if case.path.startswith(LOOSE_PATHS):
+        case.validate_response(response, checks=[not_a_server_error])
+        return
     checks = [not_a_server_error, status_code_conformance, content_type_conformance]
     if not _streams(case) or response.headers.get("content-type", [""])[0].startswith("application/json"):
         checks.append(response_schema_conformance)
