@@ -73,6 +73,7 @@ class Worker:
         self.proc = None
 
     def start(self, *args, timeout=60):
+        since = Path(self.log_path).stat().st_size if Path(self.log_path).exists() else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "manage.py", "worker", "--worker-id", self.name, *args],
                                      cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -80,13 +81,18 @@ class Worker:
         while time.monotonic() < deadline:  # ready once it has said so (graphs loaded, executor on)
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited: {self.log()}")
-            if f"worker {self.name} ready" in self.log():
+            if f"worker {self.name} ready" in self.log(since):  # this start's line, not an earlier one's
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"worker did not start: {self.log()}")
 
-    def log(self):
-        return Path(self.log_path).read_text(errors="replace")[-3000:]
+    def log(self, since=None):
+        """The log's last 3000 characters, or all of it after byte ``since``."""
+        with open(self.log_path, "rb") as log:
+            if since is not None:
+                log.seek(since)
+            text = log.read().decode(errors="replace")
+        return text if since is not None else text[-3000:]
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
