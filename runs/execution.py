@@ -245,13 +245,7 @@ async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
         await _write_end(run, lambda: lifecycle.rollback_run(run_id=run.run_id, thread_id=run.thread_id))
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
-    try:
-        mirror = await final_state(run.graph_id, config)
-    except Exception:  # noqa: BLE001 - e.g. a factory that fails: the thread keeps its values
-        from threads.snapshots import thread_mirror
-
-        logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
-        mirror = thread_mirror(None)
+    mirror = await _final_mirror(run, config)
     finished = await _write_end(run, lambda: lifecycle.finish_run(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
     ), committed=lambda: lifecycle.attempt_ended(run_id=run.run_id, attempt=run.attempt, status=outcome.status))
@@ -260,6 +254,22 @@ async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
         return
     await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status,
                                last_seq=outcome.last_seq)
+
+
+async def _final_mirror(run: ClaimedRun, config: dict) -> dict:
+    """The thread's mirror of the state the run left, read again after a failure (a checkpointer
+    connection lost at that moment); if it still fails (e.g. a factory that fails), the thread keeps
+    its values."""
+    for delay in (0.0, *END_RETRY_DELAYS[:3]):
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            return await final_state(run.graph_id, config)
+        except Exception:  # noqa: BLE001
+            logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
+    from threads.snapshots import thread_mirror
+
+    return thread_mirror(None)
 
 
 async def _write_end(run: ClaimedRun, write, *, committed=None):

@@ -53,7 +53,7 @@ def test_a_failed_finish_is_written_again_not_left_to_its_lease(live_executor, m
         await real_announce(**kwargs)
 
     monkeypatch.setattr(notify, "arun_finished", announce)
-    run = start_slow_run(n=5, delay=0.01)
+    run = start_slow_run(n=5, delay=0.05)
     finished = ended(run.run_id)
     assert finished.status == RunStatus.SUCCESS
     assert finished.attempt == 1, "the run was retried as a new attempt instead of its end being written again"
@@ -77,3 +77,22 @@ def test_a_failed_rollback_is_written_again(live_executor, monkeypatch):
     wait_for(lambda: not Run.objects.filter(pk=run.run_id).exists(), timeout=30, what="the run to be rolled back")
     assert calls["n"] == 2
     wait_for(lambda: Thread.objects.get(pk=run.thread_id).status == "idle", what="the thread to be released")
+
+
+def test_a_failed_read_of_the_final_state_is_read_again(live_executor, monkeypatch):
+    """Before: the thread row kept its old values (GET /threads/{id} disagreed with its state)."""
+    from runs import execution
+
+    real, calls = execution.final_state, {"n": 0}
+
+    async def flaky(graph_id, config):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("the checkpointer's connection was terminated")
+        return await real(graph_id, config)
+
+    monkeypatch.setattr(execution, "final_state", flaky)
+    run = start_slow_run(n=5, delay=0.05)
+    assert ended(run.run_id).status == RunStatus.SUCCESS
+    assert calls["n"] == 2
+    assert Thread.objects.get(pk=run.thread_id).values["ticks"] == [0, 1, 2, 3, 4, -1]
