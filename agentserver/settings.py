@@ -112,6 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Django's psycopg pool caps this process's connections; requests and stream reads borrow and
     # return them, so many concurrent requests queue for a connection instead of exhausting PostgreSQL.
+    # CONN_HEALTH_CHECKS: the pool tests a connection (an empty query) before handing it out, so one
+    # that PostgreSQL ended while it sat idle (pg_terminate_backend, a failover, an idle timeout) is
+    # replaced instead of failing the request or the event write that borrows it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("AGENTSERVER_DB_POOL_SIZE", "8")),
@@ -179,8 +183,11 @@ SPECTACULAR_SETTINGS = {
     # the interop paths; the security schemes of authentication.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "runs.openapi.describe_runs",
+        "assistants.openapi.describe_assistants",
         "threads.openapi.describe_threads",
+        "runs.openapi.describe_runs",
+        "crons.openapi.describe_crons",
+        "store.openapi.describe_store",
         "agentserver.openapi.error_responses",
         "interop.openapi.add_interop_paths",
         "apiauth.openapi.add_security",

@@ -2,6 +2,7 @@
 
 Custom auth: langgraph.json's ``auth.openapi`` (``securitySchemes`` and ``security``) as the
 reference documents. API keys: an ``x-api-key`` header scheme and a bearer scheme."""
+from agentserver.openapi import add_auth_errors
 from apiauth import setup
 
 API_KEY_SCHEMES = {
@@ -23,4 +24,4 @@ def add_security(result, generator=None, request=None, public=True, **kwargs):
         result.setdefault("components", {}).setdefault("securitySchemes", {}).update(schemes)
     if security:
         result["security"] = security
-    return result
+    return add_auth_errors(result)

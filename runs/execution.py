@@ -4,6 +4,7 @@ import logging
 import traceback
 
 import langgraph.version
+from django.db import Error as DatabaseError
 from langgraph.types import Command, Send
 
 from agentserver import persistence
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 LANGGRAPH_VERSION = getattr(langgraph.version, "__version__", "")
 SHUTDOWN = "shutdown"  # Control.cancel_action of a run its executor hands back (never stored)
 TRACEBACK_CHARS = 20_000
+# Pauses between the tries at writing a run's end (about 8 s in all, as the event writer's).
+END_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def build_config(run):
@@ -239,21 +242,50 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
 async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
     if outcome.cancel_action == CancelAction.ROLLBACK:
         await rollback_checkpoints(run)
-        await db(lifecycle.rollback_run)(run_id=run.run_id, thread_id=run.thread_id)
+        await _write_end(run, lambda: lifecycle.rollback_run(run_id=run.run_id, thread_id=run.thread_id))
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
-    try:
-        mirror = await final_state(run.graph_id, config)
-    except Exception:  # noqa: BLE001 - e.g. a factory that fails: the thread keeps its values
-        from threads.snapshots import thread_mirror
-
-        logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
-        mirror = thread_mirror(None)
-    finished = await db(lifecycle.finish_run)(
+    mirror = await _final_mirror(run, config)
+    finished = await _write_end(run, lambda: lifecycle.finish_run(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
-    )
+    ), committed=lambda: lifecycle.attempt_ended(run_id=run.run_id, attempt=run.attempt, status=outcome.status))
     if not finished:  # no longer running: its lease expired and it was retried or failed meanwhile
         logger.warning("run %s was no longer running when attempt %s ended", run.run_id, run.attempt)
         return
     await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=outcome.status,
                                last_seq=outcome.last_seq)
+
+
+async def _final_mirror(run: ClaimedRun, config: dict) -> dict:
+    """The thread's mirror of the state the run left, read again after a failure (a checkpointer
+    connection lost at that moment); if it still fails (e.g. a factory that fails), the thread keeps
+    its values."""
+    for delay in (0.0, *END_RETRY_DELAYS[:3]):
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            return await final_state(run.graph_id, config)
+        except Exception:  # noqa: BLE001
+            logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
+    from threads.snapshots import thread_mirror
+
+    return thread_mirror(None)
+
+
+async def _write_end(run: ClaimedRun, write, *, committed=None):
+    """``write()`` (the run's end, in one transaction) through ``db()``, tried again after a database
+    error (a terminated connection, a restart) instead of leaving the run running until its lease
+    expires and it is retried. ``committed()`` says whether a failed try committed before its
+    answer was lost (then it is not written twice)."""
+    last_exc = None
+    for attempt, delay in enumerate((0.0, *END_RETRY_DELAYS)):
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            if attempt and committed is not None and await db(committed)():
+                return True
+            return await db(write)()
+        except DatabaseError as exc:
+            last_exc = exc
+            logger.warning("run %s: writing its end failed (try %s): %s", run.run_id, attempt + 1, exc)
+    raise last_exc

@@ -172,6 +172,11 @@ def finish_run(*, run_id: UUID, thread_id: UUID, status: RunStatus, error: dict 
     return True
 
 
+def attempt_ended(*, run_id: UUID, attempt: int, status: RunStatus) -> bool:
+    """Whether attempt ``attempt`` of the run ended as ``status`` (a finish that committed)."""
+    return Run.objects.filter(pk=run_id, attempt=attempt, status=status).exists()
+
+
 def rollback_run(*, run_id: UUID, thread_id: UUID) -> None:
     """A rolled-back run disappears: its row, its events; the thread is released and idle."""
     with transaction.atomic():

@@ -9,6 +9,7 @@ dropped message therefore costs latency, never an event.
 import asyncio
 
 from agentserver.api import sse
+from agentserver.conf import agent_settings
 from agentserver.db import db
 from streaming import notify, selectors
 from streaming.models import EventRow
@@ -23,7 +24,7 @@ def _run_filter(modes):
     return lambda event: event == "error" or sse.mode_of(event) in wanted
 
 
-async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1, need_read=True):
+async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1, need_read=True, poll=None):
     """Subscribe, replay from the DB, then go live; see the module docstring.
 
     ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
@@ -31,9 +32,13 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
     row (or b""); a batch of rows goes out as one chunk. While idle, the DB is re-read every
     ``idle_reread`` heartbeat periods (every time while the layer is down; 10 times less often on a
     lossless layer, which reports drops). ``need_read=False``: the caller subscribed before anything
-    could be stored, so the first read is skipped."""
+    could be stored, so the first read is skipped. ``poll``: re-read every ``poll`` seconds while idle
+    (what the layer cannot carry: rows stored by another process)."""
     await consumer.subscribe(group)
-    if getattr(consumer.channel_layer, "lossless", False):
+    wait = consumer.heartbeat
+    if poll is not None:
+        wait, idle_reread = min(wait, poll), 1
+    elif getattr(consumer.channel_layer, "lossless", False):
         idle_reread *= 10
     idle = 0
     while True:
@@ -48,9 +53,9 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
             if over:
                 return
             need_read = False
-        message = await consumer.next_message(consumer.heartbeat)
+        message = await consumer.next_message(wait)
         if message is None:
-            await consumer.idle()
+            await consumer.idle()  # a keep-alive, when one is due
             idle += 1
             if idle >= idle_reread or not consumer.layer_ok:
                 need_read, idle = True, 0
@@ -104,7 +109,15 @@ async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subsc
 
     last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
     await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message,
-                emit=emit, need_read=not subscribed_new)
+                emit=emit, need_read=not subscribed_new, poll=_poll(consumer))
+
+
+def _poll(consumer):
+    """A run may execute in another process (``manage.py worker``); on a layer that does not reach
+    other processes its events arrive only by re-reading, every ``POLL_SECONDS`` while idle."""
+    if getattr(consumer.channel_layer, "spans_processes", True):
+        return None
+    return agent_settings.POLL_SECONDS
 
 
 def _thread_filter(modes):
@@ -159,6 +172,7 @@ async def wait_run(consumer, *, run_id, is_over):
             return
         while True:
             due = consumer.last_write + consumer.heartbeat - asyncio.get_running_loop().time()
+            due = min(due, _poll(consumer) or due)  # a run executed by another process: re-check
             message = await consumer.next_message(max(due, 0.01))
             await consumer.idle()  # the keep-alive is due every heartbeat, also while events flow
             if message is None:

@@ -6,7 +6,8 @@ the server's loop, so this layer delivers every message onto the receiving chann
 ``call_soon_threadsafe``. Like every channel layer, it may drop messages when a channel is full, but
 unlike the others it says so (``lossless``): the next message received on that channel carries
 ``"dropped": True``, and a listener then re-reads the database. Nothing else loses a message in-process,
-so its listeners need no periodic safety re-read.
+so its listeners need no periodic safety re-read, except for what other processes store (a
+``manage.py worker`` on the same database without Redis): run streams then poll (``spans_processes``).
 """
 import asyncio
 import logging
@@ -33,6 +34,9 @@ class _Channel:
 class ThreadSafeInMemoryChannelLayer(BaseChannelLayer):
     extensions = ["groups", "flush"]
     lossless = True  # a dropped message is reported on the channel's next message
+    # Only this process's messages: events stored by another process (a ``manage.py worker`` on the
+    # same database) reach its listeners only through their re-reads of the database.
+    spans_processes = False
 
     def __init__(self, expiry=60, group_expiry=86400, capacity=1000, channel_capacity=None, **kwargs):
         super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity, **kwargs)

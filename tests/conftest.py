@@ -65,9 +65,10 @@ class LiveServer:
         self.log_path = log_path
         self.proc = None
 
-    def start(self, timeout=60):
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=self.env, check=True)
+    def start(self, timeout=60, *, migrate=True):
+        if migrate:
+            subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                           cwd=ROOT, env=self.env, check=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "agentserver.asgi:application"],

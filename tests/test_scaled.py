@@ -1,12 +1,12 @@
 """Scaled mode: two server processes and two worker processes on PostgreSQL + Redis.
 
 Runs when DATABASE_URL is PostgreSQL (CI's second pass). Redis here is a private redis-server on a
-free port so that the test can restart it; the rest of the suite uses the machine's Redis.
+free port. Faults in this layout (kill -9 and SIGTERM of workers, Redis restarts, terminated
+connections) are in the fault suite, tests/faults/.
 """
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -147,54 +147,3 @@ async def test_cancel_through_the_other_server_stops_the_run_within_a_second(clu
     started = time.monotonic()
     assert await wait_for(a, thread_id, run_id, {"interrupted", "success"}, timeout=5) == "interrupted"
     assert time.monotonic() - started < 1.5
-
-
-async def test_kill_9_worker_mid_run_is_retried_by_the_other(cluster):
-    a = cluster.servers[0].url
-    thread_id, run_id = await create_run(a, "slow", {"n": 40, "delay": 0.05}, stream_mode=["custom"])
-    await wait_for(a, thread_id, run_id, {"running"})
-    await asyncio.sleep(0.3)
-    (owner,) = cluster.rows("SELECT worker_id FROM runs_run WHERE run_id = %s", run_id)[0]
-    cluster.workers[owner].send_signal(signal.SIGKILL)
-    cluster.workers[owner].wait()
-    assert await wait_for(a, thread_id, run_id, {"success", "error"}, timeout=30) == "success"
-    (attempt, worker) = cluster.rows("SELECT attempt, worker_id FROM runs_run WHERE run_id = %s", run_id)[0]
-    assert attempt == 2 and worker != owner
-    async with httpx.AsyncClient(base_url=a, timeout=30) as client:
-        frames = parse_sse((await client.get(f"/threads/{thread_id}/runs/{run_id}/stream", headers={"Last-Event-ID": "0"})).text)
-    attempts = [f[1]["attempt"] for f in frames if f[0] == "metadata"]
-    assert attempts == [1, 2]
-    async with httpx.AsyncClient(base_url=a, timeout=30) as client:
-        thread = (await client.get(f"/threads/{thread_id}")).json()
-    assert thread["status"] == "idle"
-    cluster.start_worker(owner)
-
-
-async def test_sigterm_drains_the_running_run(cluster):
-    a = cluster.servers[0].url
-    thread_id, run_id = await create_run(a, "slow", {"n": 10, "delay": 0.05})
-    await wait_for(a, thread_id, run_id, {"running"})
-    (owner,) = cluster.rows("SELECT worker_id FROM runs_run WHERE run_id = %s", run_id)[0]
-    proc = cluster.workers[owner]
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(30) == 0
-    assert await status_of(a, thread_id, run_id) == "success"
-    cluster.start_worker(owner)
-
-
-async def test_redis_restart_loses_no_run(cluster):
-    a, b = (s.url for s in cluster.servers)
-    before = await create_run(a, "slow", {"n": 10, "delay": 0.05})
-    cluster.redis.kill()
-    cluster.redis.wait()
-    async with httpx.AsyncClient(base_url=b, timeout=30) as client:
-        health = await client.get("/ok")
-    assert health.status_code == 500
-    assert health.json()["services"]["redis"]["ok"] is False and "redis" in health.json()["detail"]
-    during = await create_run(b, "steps", {})
-    cluster.start_redis()
-    after = await create_run(a, "steps", {})
-    for thread_id, run_id in (before, during, after):
-        assert await wait_for(a, thread_id, run_id, {"success", "error"}, timeout=30) == "success"
-    async with httpx.AsyncClient(base_url=b, timeout=30) as client:
-        assert (await client.get("/ok")).status_code == 200
