@@ -113,7 +113,10 @@ class Server:
             if self.name == "uvicorn":
                 cmd = [sys.executable, "-m", "uvicorn", "agentserver.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
             else:
-                cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agentserver.asgi:application"]
+                # a listen backlog like uvicorn's and the reference's (Twisted's default of 50 makes a burst
+                # of connections wait a SYN retry: scenario 7), as `manage.py runserver` sets it
+                cmd = [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
+                       "agentserver.asgi:application"]
             self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
         for index in range(workers):
