@@ -2,6 +2,7 @@
 from django.db.models import F
 from django.db.models.functions import Lower
 
+from agentserver import sql
 from agentserver.api.exceptions import InvalidInput, NotFound
 from agentserver.graphs import registry
 from agentserver.ids import parse_uuid, system_assistant_id
@@ -42,10 +43,13 @@ def resolve_assistant(*, assistant_id, missing_detail="Thread or assistant not f
                 f"Invalid assistant: '{assistant_id}'. Must be either:\n- A valid assistant UUID, or\n"
                 f"- One of the registered graphs: {graphs}"
             )
-    try:
-        return Assistant.objects.get(pk=parsed)
-    except Assistant.DoesNotExist:
-        raise NotFound(missing_detail) from None
+    row = sql.select_one(Assistant, _ASSISTANT_FIELDS, where={"assistant_id": parsed})  # every run reads it
+    if row is None:
+        raise NotFound(missing_detail)
+    return Assistant.from_db(Assistant.objects.db, _ASSISTANT_FIELDS, tuple(row.values()))
+
+
+_ASSISTANT_FIELDS = tuple(field.attname for field in Assistant._meta.concrete_fields)
 
 
 def _filtered(*, graph_id=None, metadata=None, name=None, filters=None):

@@ -4,9 +4,9 @@ WHERE status = ...`` that says whether it won); ``runs.lifecycle`` combines them
 from datetime import datetime
 
 from django.db import models
-from django.db.models import F
 from django.utils import timezone
 
+from agentserver import sql
 from agentserver.ids import uuid7
 from agentserver.jsonfilters import access_q
 
@@ -56,16 +56,20 @@ class RunQuerySet(models.QuerySet):
         return self.filter(access_q("thread__metadata", filters)) if filters else self
 
     # The transitions: each one UPDATE (or DELETE) that only touches rows still in the source state.
+    # The hot ones (claim, finish) are compiled statements (``agentserver.sql``): called on the
+    # manager (``Run.objects``), they do not narrow a queryset's filter.
 
     def claim(self, run_id, *, worker_id: str, lease_until: datetime, first_attempt: bool = False) -> bool:
         """pending -> running (a new attempt) once ``available_at`` has come; ``first_attempt``: only
         if it never ran (a run handed over by its creator, which knows its attempt is 1)."""
         now = timezone.now()
-        only_new = {"attempt": 0} if first_attempt else {}
-        return bool(self.filter(pk=run_id, status=RunStatus.PENDING, available_at__lte=now, **only_new).update(
-            status=RunStatus.RUNNING, worker_id=worker_id, lease_expires_at=lease_until,
-            started_at=now, updated_at=now, attempt=F("attempt") + 1,
-        ))
+        where = {"run_id": run_id, "status": RunStatus.PENDING, "available_at__lte": now}
+        if first_attempt:
+            where["attempt"] = 0
+        return bool(sql.update(Run, where=where, add={"attempt": 1}, values={
+            "status": RunStatus.RUNNING, "worker_id": worker_id, "lease_expires_at": lease_until,
+            "started_at": now, "updated_at": now,
+        }))
 
     def renew_leases(self, run_ids, *, worker_id: str, lease_until: datetime) -> int:
         """Extend the lease of the running runs ``worker_id`` holds (not a transition)."""
@@ -77,9 +81,10 @@ class RunQuerySet(models.QuerySet):
         if status not in FINISHED_STATUSES:
             raise ValueError(f"a run cannot finish as {status!r}")
         now = timezone.now()
-        return bool(self.filter(pk=run_id, status=RunStatus.RUNNING).update(
-            status=status, error=error, output=output, ended_at=now, updated_at=now, lease_expires_at=None,
-        ))
+        return bool(sql.update(Run, where={"run_id": run_id, "status": RunStatus.RUNNING}, values={
+            "status": status, "error": error, "output": output, "ended_at": now, "updated_at": now,
+            "lease_expires_at": None,
+        }))
 
     def hand_back(self, run_id, *, worker_id: str) -> bool:
         """running -> pending: ``worker_id`` stops without finishing the run (graceful shutdown)."""

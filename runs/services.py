@@ -7,6 +7,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from agentserver import sql
 from agentserver.api.exceptions import AlreadyExists, InvalidInput, NotFound
 from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
@@ -37,6 +38,18 @@ def _run_kwargs(*, payload: dict, thread: Thread, temporary: bool) -> dict:
     return kwargs
 
 
+_THREAD_FIELDS = tuple(field.attname for field in Thread._meta.concrete_fields)
+
+
+def _locked_thread(*, thread_id: UUID, filters: dict | None) -> Thread | None:
+    """The thread, locked for the run's transaction (PostgreSQL; SQLite's write lock is the
+    transaction's); None when missing or hidden by the authorization ``filters``."""
+    if filters:
+        return Thread.objects.visible(filters).select_for_update().filter(pk=thread_id).first()
+    row = sql.select_one(Thread, _THREAD_FIELDS, where={"thread_id": thread_id}, for_update=True)
+    return None if row is None else Thread.from_db(Thread.objects.db, _THREAD_FIELDS, tuple(row.values()))
+
+
 def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_id: str,
                     assistant_id: UUID, filters: dict | None = None,
                     thread_metadata: dict | None = None) -> tuple[Thread, bool]:
@@ -46,7 +59,7 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
     new_meta = {**(thread_metadata or {}), **meta}
     if thread_id is None:
         return Thread.objects.create_now(metadata=new_meta, config={"configurable": {}}, temporary=True), True
-    thread = Thread.objects.visible(filters).select_for_update().filter(pk=thread_id).first()
+    thread = _locked_thread(thread_id=thread_id, filters=filters)
     if thread is None:
         if if_not_exists != "create" or (filters and Thread.objects.filter(pk=thread_id).exists()):
             raise NotFound("Thread or assistant not found.")
@@ -56,9 +69,15 @@ def _thread_for_run(*, thread_id: UUID | None, if_not_exists: str | None, graph_
         thread.metadata = {**thread.metadata, **meta}
         thread.config = {"configurable": {}, **(thread.config or {})}  # as the reference shows it after a run
         thread.updated_at = timezone.now()
-        Thread.objects.filter(pk=thread.pk).update(metadata=thread.metadata, config=thread.config,
-                                                   updated_at=thread.updated_at)
+        sql.update(Thread, where={"thread_id": thread.pk}, values={
+            "metadata": thread.metadata, "config": thread.config, "updated_at": thread.updated_at})
     return thread, False
+
+
+def _insert_run(**fields) -> Run:
+    """INSERT the run (a compiled statement: every run makes one) and return it as a model instance."""
+    row = sql.insert(Run, fields)
+    return Run.from_db(Run.objects.db, tuple(row), tuple(row.values()))
 
 
 def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | None = None,
@@ -78,17 +97,21 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
             graph_id=assistant.graph_id, assistant_id=assistant.assistant_id,
             filters=filters, thread_metadata=thread_metadata,
         )
-        active = list(Run.objects.active().for_thread(thread.pk).values_list("run_id", flat=True))
+        active = [row["run_id"] for row in sql.select(
+            Run, ("run_id",), where={"thread_id": thread.pk, "status__in": ACTIVE_STATUSES})]
         if active and strategy == "reject":
             raise AlreadyExists(REJECT_DETAIL)
-        run_id = run_id or uuid7()
         # as on the reference: the assistant's metadata, the thread's (graph_id, assistant_id...), the request's
         metadata = {**(assistant.metadata or {}), **(thread.metadata or {}), **(payload.get("metadata") or {})}
-        run = Run.objects.create(
-            run_id=run_id, thread=thread, assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
-            metadata=metadata, kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),
-            multitask_strategy=strategy, available_at=timezone.now() + timedelta(seconds=after),
+        now = timezone.now()
+        run = _insert_run(
+            run_id=run_id or uuid7(), thread_id=thread.pk, assistant_id=assistant.assistant_id,
+            graph_id=assistant.graph_id, metadata=metadata,
+            kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),
+            multitask_strategy=strategy, created_at=now, updated_at=now,
+            available_at=now + timedelta(seconds=after),
         )
+        run.thread = thread
         if active and strategy in CancelAction.values:
             lifecycle.request_cancel(run_ids=active, action=CancelAction(strategy))
     # A run that can start at once on an idle thread is handed to this process's executor as it is,

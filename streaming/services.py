@@ -2,14 +2,15 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
-from agentserver import serde
+from agentserver import serde, sql
 from streaming import notify
 from streaming.models import Event, EventLog, EventRow
 
 
 def open_logs(*, thread_ids):
     """Open an empty log for each new thread (call in the transaction that creates the threads)."""
-    EventLog.objects.bulk_create([EventLog(thread_id=thread_id, head=0) for thread_id in thread_ids])
+    for thread_id in thread_ids:
+        sql.insert(EventLog, {"thread_id": thread_id, "head": 0})
 
 
 def close_logs(*, thread_ids):
