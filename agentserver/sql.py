@@ -10,7 +10,7 @@ Only plain shapes: ``where`` maps a column (attname) to a value (``None``: ``IS 
 suffix, ``__lte``/``__lt``/``__in``. No signals are sent and no model instance is built: callers
 that replace a ``Model.save()`` do what its signals did themselves (``threads.services``).
 """
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 _SQL: dict = {}  # (vendor, kind, model, shape) -> SQL text
@@ -27,7 +27,7 @@ def _field(model, name):
     return field
 
 
-def _cached(kind, model, shape, build):
+def _cached(connection, kind, model, shape, build):
     key = (connection.vendor, kind, model, shape)
     sql = _SQL.get(key)
     if sql is None:
@@ -45,7 +45,7 @@ def _where_shape(where):
                  for key, value in where.items())
 
 
-def _where_sql(model, shape):
+def _where_sql(connection, model, shape):
     quote = connection.ops.quote_name
     parts = []
     for key, size in shape:
@@ -60,7 +60,7 @@ def _where_sql(model, shape):
     return " AND ".join(parts) or "1 = 1"
 
 
-def _where_params(model, where):
+def _where_params(connection, model, where):
     params = []
     for key, value in where.items():
         if value is None:
@@ -73,12 +73,13 @@ def _where_params(model, where):
     return params
 
 
-def _save_params(model, values):
+def _save_params(connection, model, values):
     return [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
 
 
 def update(model, *, where: dict, values: dict, add: dict | None = None) -> int:
     """``UPDATE ... SET values, column = column + n (add) WHERE where``; the number of rows changed."""
+    connection = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a lookup
     add = add or {}
     shape = (tuple(values), tuple(add), _where_shape(where))
 
@@ -86,11 +87,12 @@ def update(model, *, where: dict, values: dict, add: dict | None = None) -> int:
         quote = connection.ops.quote_name
         sets = [f"{quote(_field(model, name).column)} = %s" for name in values]
         sets += [f"{quote(_field(model, name).column)} = {quote(_field(model, name).column)} + %s" for name in add]
-        return f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} WHERE {_where_sql(model, shape[2])}"
+        return f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} WHERE {_where_sql(connection, model, shape[2])}"
 
-    sql = _cached("update", model, shape, build)
+    sql = _cached(connection, "update", model, shape, build)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _save_params(model, values) + list(add.values()) + _where_params(model, where))
+        cursor.execute(sql, _save_params(connection, model, values) + list(add.values())
+                       + _where_params(connection, model, where))
         return cursor.rowcount
 
 
@@ -110,6 +112,7 @@ def row_values(model, values: dict) -> dict:
 
 def insert(model, values: dict) -> dict:
     """``INSERT`` one row of ``model`` (``row_values``: defaults filled in); returns that row."""
+    connection = connections[DEFAULT_DB_ALIAS]
     row = row_values(model, values)
 
     def build():
@@ -117,13 +120,13 @@ def insert(model, values: dict) -> dict:
         columns = ", ".join(quote(_field(model, name).column) for name in row)
         return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(row))})"
 
-    sql = _cached("insert", model, tuple(row), build)
+    sql = _cached(connection, "insert", model, tuple(row), build)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _save_params(model, row))
+        cursor.execute(sql, _save_params(connection, model, row))
     return row
 
 
-def _converters(model, names):
+def _converters(connection, model, names):
     key = (connection.vendor, model, names)
     found = _CONVERTERS.get(key)
     if found is None:
@@ -139,23 +142,24 @@ def _converters(model, names):
 
 def select(model, names: tuple, *, where: dict, limit: int | None = None, for_update: bool = False) -> list[dict]:
     """``SELECT names FROM model WHERE where``: a dict per row, values converted as the ORM would."""
+    connection = connections[DEFAULT_DB_ALIAS]
     shape = (names, _where_shape(where), limit, for_update)
 
     def build():
         quote = connection.ops.quote_name
         columns = ", ".join(quote(_field(model, name).column) for name in names)
-        sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {_where_sql(model, shape[1])}"
+        sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {_where_sql(connection, model, shape[1])}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         if for_update and connection.features.has_select_for_update:
             sql += " FOR UPDATE"
         return sql
 
-    sql = _cached("select", model, shape, build)
+    sql = _cached(connection, "select", model, shape, build)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _where_params(model, where))
+        cursor.execute(sql, _where_params(connection, model, where))
         rows = cursor.fetchall()
-    converters = _converters(model, names)
+    converters = _converters(connection, model, names)
     result = []
     for row in rows:
         row = list(row)
