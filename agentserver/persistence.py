@@ -1,6 +1,6 @@
 """LangGraph's checkpointer and store, built from DATABASE_URL, living on the runtime loop.
 
-SQLite (the embedded default): ``AsyncSqliteSaver`` / ``AsyncSqliteStore`` on their own file.
+SQLite (the embedded default): ``sqlite_saver.OneHopSqliteSaver`` / ``AsyncSqliteStore`` on their own file.
 PostgreSQL (scaled mode): ``AsyncPostgresSaver`` / ``AsyncPostgresStore`` on a psycopg pool.
 """
 import asyncio
@@ -53,39 +53,6 @@ def _thread_id_in_metadata(saver_class):
     return Saver
 
 
-def _atomic_sqlite_saver():
-    from langgraph.checkpoint.base import WRITES_IDX_MAP
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    class AtomicSqliteSaver(AsyncSqliteSaver):
-        """``AsyncSqliteSaver`` whose ``aput_writes`` stores a task's writes in one transaction.
-
-        The connection is in autocommit mode, where the library's ``executemany`` commits each row
-        on its own: a crash (kill -9) in the middle left part of a task's writes, and the retried run
-        then took the task as done with only some of its writes. Same statements, one transaction;
-        the values are serialised before it begins."""
-
-        async def aput_writes(self, config, writes, task_id, task_path=""):
-            verb = "REPLACE" if all(w[0] in WRITES_IDX_MAP for w in writes) else "IGNORE"
-            query = (f"INSERT OR {verb} INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, "
-                     "task_path, idx, channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            configurable = config["configurable"]
-            rows = [(str(configurable["thread_id"]), str(configurable["checkpoint_ns"]),
-                     str(configurable["checkpoint_id"]), task_id, task_path, WRITES_IDX_MAP.get(channel, idx),
-                     channel, *self.serde.dumps_typed(value)) for idx, (channel, value) in enumerate(writes)]
-            await self.setup()
-            async with self.lock:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    await self.conn.executemany(query, rows)
-                except BaseException:
-                    await self.conn.rollback()
-                    raise
-                await self.conn.commit()
-
-    return AtomicSqliteSaver
-
-
 _STORE_REPLACE = "INSERT OR REPLACE INTO store (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"
 _STORE_UPSERT = ("ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
                  "expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes")
@@ -113,20 +80,15 @@ def _sqlite_store_class():
 
 
 async def _open_sqlite():
-    import aiosqlite
+    from agentserver.sqlite_saver import OneHopSqliteSaver
 
-    conn = await aiosqlite.connect(agent_settings.CHECKPOINTER_PATH, isolation_level=None)
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=30000")
-    saver = _thread_id_in_metadata(_atomic_sqlite_saver())(conn)
-    await saver.setup()
+    saver = await _thread_id_in_metadata(OneHopSqliteSaver).open(agent_settings.CHECKPOINTER_PATH)
     options = store_backend.store_options()
     store_conn = await store_backend.sqlite_store_connection(indexed=bool(options.get("index")))
     await store_conn.execute("PRAGMA busy_timeout=30000")
     store = _sqlite_store_class()(store_conn, **options)
     await store.setup()
-    return {"checkpointer": saver, "store": store, "closers": [conn.close, store_conn.close]}
+    return {"checkpointer": saver, "store": store, "closers": [saver.aclose, store_conn.close]}
 
 
 async def _open_postgres():

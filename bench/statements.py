@@ -5,7 +5,7 @@
 
 Starts daphne on ``bench.statements:application``: agentserver's own ASGI app with counters put
 around the database drivers at import time (no agentserver file is changed): Django's connections
-(``connection.execute_wrapper`` on every new connection) and the checkpointer's (aiosqlite on SQLite,
+(``connection.execute_wrapper`` on every new connection) and the checkpointer's (sqlite3's trace callback on SQLite,
 psycopg's async cursors on PostgreSQL). Then it runs what scenario 2 of ``load.py`` does, ``--runs``
 times in sequence (create a thread, stream a ``noop`` run, each checked), and prints the statements
 per run by kind, with the SQL's first words, so the hot path's round trips can be read off.
@@ -53,13 +53,16 @@ if SQL_FILE and __name__ != "__main__":
 
         setattr(owner, attr, inner)
 
-    try:
-        import aiosqlite
+    from agentserver.sqlite_saver import OneHopSqliteSaver
 
-        _wrap(aiosqlite.Connection, "execute", "checkpointer")
-        _wrap(aiosqlite.Connection, "executemany", "checkpointer-many")
-    except ImportError:
-        pass
+    opened = OneHopSqliteSaver.open.__func__
+
+    async def open_traced(cls, path, **kwargs):  # sqlite3 reports each statement it runs
+        saver = await opened(cls, path, **kwargs)
+        await saver.arun(saver.conn.set_trace_callback, lambda sql: _log("checkpointer", sql))
+        return saver
+
+    OneHopSqliteSaver.open = classmethod(open_traced)
     try:
         import psycopg
 

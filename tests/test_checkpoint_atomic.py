@@ -28,10 +28,10 @@ async def _fail_on_channel(channel, *, on):
                 await conn.execute("DROP TRIGGER IF EXISTS reliab_refuse ON checkpoint_writes")
     else:
         if on:
-            await cp.conn.execute(f"CREATE TEMP TRIGGER reliab_refuse BEFORE INSERT ON writes "
+            await cp.arun(cp.conn.execute, f"CREATE TEMP TRIGGER reliab_refuse BEFORE INSERT ON writes "
                                   f"WHEN NEW.channel = '{channel}' BEGIN SELECT RAISE(ABORT, 'boom'); END")
         else:
-            await cp.conn.execute("DROP TRIGGER IF EXISTS reliab_refuse")
+            await cp.arun(cp.conn.execute, "DROP TRIGGER IF EXISTS reliab_refuse")
 
 
 async def _writes_of(thread_id, checkpoint_id):
