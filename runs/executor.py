@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import uuid
 
 from channels.layers import get_channel_layer
@@ -58,7 +59,13 @@ class Executor:
         # end of each run here scans the pending runs. Cleared by a scan while nothing runs here.
         self._may_be_blocked = True
         self._stopping = False
+        self._stopped = False
         self._tasks = []
+        # Slots taken by runs that create_run claims in their creating transaction (reserve()):
+        # counted from the reservation until the run starts here (or the transaction fails).
+        self._reserved = 0
+        self._reserve_lock = threading.Lock()
+        self.loop = None  # the runtime loop, once started
 
     def wake(self, created=None):
         """Claim soon: ``created`` (a ClaimedRun handed over by create_run), else whatever is pending."""
@@ -67,6 +74,40 @@ class Executor:
         elif self.only_run_ids is None or created.run_id in self.only_run_ids:
             self._created.append(created)
         self._wake.set()
+
+    def reserve(self, graph_id) -> bool:
+        """Take a slot for a run about to be created already claimed by this executor (any thread).
+        False when none is free, runs handed over are waiting, or the executor does not take it."""
+        if (self.loop is None or self._stopping or self.only_run_ids is not None or self._created
+                or graph_id not in registry.specs):
+            return False
+        with self._reserve_lock:
+            if len(self.running) + self._reserved >= self.concurrency:
+                return False
+            self._reserved += 1
+        return True
+
+    def unreserve(self):
+        """Give back a slot of ``reserve()`` whose run was not created (any thread)."""
+        with self._reserve_lock:
+            self._reserved -= 1
+        self.loop.call_soon_threadsafe(self._wake.set)
+
+    def start_reserved_threadsafe(self, run: ClaimedRun):
+        """Execute a run created already claimed in a reserved slot (after its transaction committed)."""
+        self.loop.call_soon_threadsafe(self._start_reserved, run)
+
+    def _start_reserved(self, run: ClaimedRun):
+        with self._reserve_lock:
+            self._reserved -= 1
+        if self._stopped:  # shut down meanwhile: another executor takes it
+            self.loop.create_task(self._hand_back([run.run_id]))
+            return
+        self._start(run)
+
+    async def _hand_back(self, run_ids):
+        await _db(lifecycle.hand_back)(run_ids=run_ids, worker_id=self.worker_id)
+        await wakeups.aworkers({"type": "run.wakeup"})
 
     def deliver_threadsafe(self, message):
         """A wake-up or cancel from this process, handled without a channel-layer round trip."""
@@ -117,7 +158,7 @@ class Executor:
             except TimeoutError:
                 self._scan = True
             self._wake.clear()
-            free = self.concurrency - len(self.running)
+            free = self.concurrency - len(self.running) - self._reserved
             if free <= 0 or self._stopping:
                 # At capacity, handed-over runs wait here for a free slot (a run's end wakes the loop);
                 # a backlog this long, or a stopping executor, leaves them to the scans.
@@ -202,7 +243,7 @@ class Executor:
         self._stopping = True
         grace = agent_settings.SHUTDOWN_GRACE_SECONDS if grace is None else grace
         deadline = asyncio.get_running_loop().time() + grace
-        while self.running and asyncio.get_running_loop().time() < deadline and not self._hurry:
+        while (self.running or self._reserved) and asyncio.get_running_loop().time() < deadline and not self._hurry:
             await asyncio.sleep(0.1)
         leftover = list(self.running)
         for run_id in leftover:
@@ -210,10 +251,10 @@ class Executor:
         while self.running:
             await asyncio.sleep(0.05)
         if leftover:
-            await _db(lifecycle.hand_back)(run_ids=leftover, worker_id=self.worker_id)
-            await wakeups.aworkers({"type": "run.wakeup"})
+            await self._hand_back(leftover)
         for task in self._tasks:
             task.cancel()
+        self._stopped = True
         await signals.executor_stopped.asend(sender=Executor, executor=self)
         return leftover
 

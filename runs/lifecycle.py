@@ -75,12 +75,32 @@ def claim_run(run_id: UUID, thread_id: UUID, worker_id: str, *, loaded: ClaimedR
             transaction.set_rollback(True)
             return None
         claimed = loaded or load_claimed(run_id)
-        claimed.metadata_rows = store_run_events(
-            thread_id=thread_id, run_id=run_id, first_seq=claimed.start_seq + 1,
-            frames=[("metadata", serde.dumps_str({"run_id": str(run_id), "attempt": claimed.attempt}))],
-        )
-        claimed.start_seq += 1
+        _store_metadata(claimed)
     return claimed
+
+
+def _store_metadata(claimed: ClaimedRun) -> None:
+    """Store the claimed attempt's ``metadata`` frame (the first frame of its stream)."""
+    claimed.metadata_rows = store_run_events(
+        thread_id=claimed.thread_id, run_id=claimed.run_id, first_seq=claimed.start_seq + 1,
+        frames=[("metadata", serde.dumps_str({"run_id": str(claimed.run_id), "attempt": claimed.attempt}))],
+    )
+    claimed.start_seq += 1
+
+
+def running_fields(*, worker_id: str, now: datetime) -> dict:
+    """The columns of a run created already claimed by ``worker_id`` (its first attempt)."""
+    return {"status": RunStatus.RUNNING, "attempt": 1, "worker_id": worker_id, "started_at": now,
+            "lease_expires_at": _lease_until()}
+
+
+def start_created(claimed: ClaimedRun) -> None:
+    """In the transaction that created ``claimed``'s run with ``running_fields`` on a thread it
+    locked with no active run: take the thread and store the metadata frame (what ``claim_run``
+    does for a pending run, without its compare-and-set on the run)."""
+    if not Thread.objects.acquire(claimed.thread_id, run_id=claimed.run_id):
+        raise RuntimeError(f"thread {claimed.thread_id} was taken while locked")
+    _store_metadata(claimed)
 
 
 def claim_runs(*, worker_id: str, limit: int, run_ids: Iterable[UUID] | None = None,

@@ -87,42 +87,76 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
     of the thread (``agentserver.api.access``); ``thread_metadata``: merged into a thread the run
     creates (the run's metadata when auth is on, as the reference).
 
-    Applies the multitask strategy against the thread's active runs and wakes the executors."""
+    Applies the multitask strategy against the thread's active runs and wakes the executors. A run
+    that can start at once, with a free slot in this process's executor, is created already claimed
+    by it (one transaction: the run, its thread taken, its metadata frame) and starts on commit."""
     assistant = resolve_assistant(assistant_id=payload["assistant_id"])
     strategy = payload.get("multitask_strategy") or "enqueue"
     after = payload.get("after_seconds") or 0
-    with transaction.atomic():
-        thread, temporary = _thread_for_run(
-            thread_id=thread_id, if_not_exists=payload.get("if_not_exists"),
-            graph_id=assistant.graph_id, assistant_id=assistant.assistant_id,
-            filters=filters, thread_metadata=thread_metadata,
-        )
-        active = [row["run_id"] for row in sql.select(
-            Run, ("run_id",), where={"thread_id": thread.pk, "status__in": ACTIVE_STATUSES})]
-        if active and strategy == "reject":
-            raise AlreadyExists(REJECT_DETAIL)
-        # as on the reference: the assistant's metadata, the thread's (graph_id, assistant_id...), the request's
-        metadata = {**(assistant.metadata or {}), **(thread.metadata or {}), **(payload.get("metadata") or {})}
-        now = timezone.now()
-        run = _insert_run(
-            run_id=run_id or uuid7(), thread_id=thread.pk, assistant_id=assistant.assistant_id,
-            graph_id=assistant.graph_id, metadata=metadata,
-            kwargs=_run_kwargs(payload=payload, thread=thread, temporary=temporary),
-            multitask_strategy=strategy, created_at=now, updated_at=now,
-            available_at=now + timedelta(seconds=after),
-        )
-        run.thread = thread
-        if active and strategy in CancelAction.values:
-            lifecycle.request_cancel(run_ids=active, action=CancelAction(strategy))
-    # A run that can start at once on an idle thread is handed to this process's executor as it is,
-    # so that it is claimed without a scan or a read-back (the first event comes sooner).
-    def handover():  # called only when this process has an executor
-        if active or after > 0:
-            return {}
-        return {"created": claimed_from_created(run=run, assistant=assistant)}
-
-    transaction.on_commit(lambda: wakeups.workers({"type": "run.wakeup"}, local=handover))
+    outermost = not transaction.get_connection().in_atomic_block
+    executor = None
+    try:
+        with transaction.atomic():
+            thread, temporary = _thread_for_run(
+                thread_id=thread_id, if_not_exists=payload.get("if_not_exists"),
+                graph_id=assistant.graph_id, assistant_id=assistant.assistant_id,
+                filters=filters, thread_metadata=thread_metadata,
+            )
+            active = [row["run_id"] for row in sql.select(
+                Run, ("run_id",), where={"thread_id": thread.pk, "status__in": ACTIVE_STATUSES})]
+            if active and strategy == "reject":
+                raise AlreadyExists(REJECT_DETAIL)
+            fields = _run_fields(payload=payload, run_id=run_id, thread=thread, temporary=temporary,
+                                 assistant=assistant, strategy=strategy, after=after)
+            if outermost and not active and after <= 0 and thread.active_run_id is None:
+                executor = _reserve_slot(assistant.graph_id)
+            if executor is not None:
+                fields.update(lifecycle.running_fields(worker_id=executor.worker_id, now=fields["created_at"]))
+            run = _insert_run(**fields)
+            run.thread = thread
+            if executor is not None:
+                claimed = claimed_from_created(run=run, assistant=assistant)
+                lifecycle.start_created(claimed)
+                transaction.on_commit(lambda: executor.start_reserved_threadsafe(claimed))
+            if active and strategy in CancelAction.values:
+                lifecycle.request_cancel(run_ids=active, action=CancelAction(strategy))
+    except BaseException:
+        if executor is not None:
+            executor.unreserve()
+        raise
+    if executor is None:
+        _wake_executors(run=run, assistant=assistant, handover=not active and after <= 0)
     return run
+
+
+def _run_fields(*, payload, run_id, thread, temporary, assistant, strategy, after) -> dict:
+    # as on the reference: the assistant's metadata, the thread's (graph_id, assistant_id...), the request's
+    metadata = {**(assistant.metadata or {}), **(thread.metadata or {}), **(payload.get("metadata") or {})}
+    now = timezone.now()
+    return {
+        "run_id": run_id or uuid7(), "thread_id": thread.pk, "assistant_id": assistant.assistant_id,
+        "graph_id": assistant.graph_id, "metadata": metadata,
+        "kwargs": _run_kwargs(payload=payload, thread=thread, temporary=temporary),
+        "multitask_strategy": strategy, "created_at": now, "updated_at": now,
+        "available_at": now + timedelta(seconds=after),
+    }
+
+
+def _reserve_slot(graph_id):
+    """This process's executor, with a slot reserved for a run of ``graph_id``; else None."""
+    from runs.executor import get_executor
+
+    executor = get_executor()
+    return executor if executor is not None and executor.reserve(graph_id) else None
+
+
+def _wake_executors(*, run, assistant, handover):
+    """On commit, wake the executors; a run that can start at once on an idle thread is handed to
+    this process's executor as it is, so that it is claimed without a scan or a read-back."""
+    def local():  # called only when this process has an executor
+        return {"created": claimed_from_created(run=run, assistant=assistant)} if handover else {}
+
+    transaction.on_commit(lambda: wakeups.workers({"type": "run.wakeup"}, local=local))
 
 
 def observe_run(*, run_id: UUID) -> bool:

@@ -371,3 +371,45 @@ async def _set_concurrency(executor, n):
 
 def run_done(run_id):
     return Run.objects.filter(pk=run_id, status__in=[RunStatus.SUCCESS, RunStatus.ERROR]).exists()
+
+
+def test_a_run_that_can_start_at_once_is_created_claimed_in_one_transaction(live_executor):
+    """On an idle thread with a free executor slot, create_run stores the run RUNNING with this
+    executor's lease, the thread taken and the metadata frame (seq 1), and the run then completes."""
+    from runs.executor import get_executor
+    from runs.serializers import RunCreateSerializer
+    from runs.services import create_run
+    from tests.factories import wait_for
+
+    executor = get_executor()
+    serializer = RunCreateSerializer(data={"assistant_id": "slow", "input": {"n": 3, "delay": 0.05}, "if_not_exists": "create"})
+    assert serializer.is_valid(), serializer.errors
+    run = create_run(payload=dict(serializer.validated_data), thread_id=uuid.uuid4())
+    assert (run.status, run.attempt, run.worker_id) == (RunStatus.RUNNING, 1, executor.worker_id)
+    stored = Run.objects.get(pk=run.pk)
+    assert stored.status in (RunStatus.RUNNING, RunStatus.SUCCESS) and stored.started_at is not None
+    first = Event.objects.filter(run_id=run.pk).order_by("seq").first()
+    assert (first.seq, first.event) == (1, "metadata")
+    assert orjson.loads(first.data) == {"run_id": str(run.pk), "attempt": 1}
+    wait_for(lambda: run_done(run.pk), timeout=15, what="the run")
+    events = list(Event.objects.filter(run_id=run.pk).order_by("seq").values_list("seq", flat=True))
+    assert events == list(range(1, len(events) + 1))  # no second metadata frame, no hole
+    assert Run.objects.get(pk=run.pk).status == RunStatus.SUCCESS and executor._reserved == 0
+
+
+def test_a_creation_that_fails_after_reserving_a_slot_gives_it_back(live_executor, monkeypatch):
+    from runs.executor import get_executor
+    from runs.serializers import RunCreateSerializer
+    from runs.services import create_run
+
+    def broken(claimed):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(lifecycle, "start_created", broken)
+    serializer = RunCreateSerializer(data={"assistant_id": "slow", "input": {"n": 1}, "if_not_exists": "create"})
+    assert serializer.is_valid(), serializer.errors
+    thread_id = uuid.uuid4()
+    with pytest.raises(RuntimeError, match="boom"):
+        create_run(payload=dict(serializer.validated_data), thread_id=thread_id)
+    assert get_executor()._reserved == 0
+    assert not Run.objects.filter(thread_id=thread_id).exists() and not Thread.objects.filter(pk=thread_id).exists()
