@@ -4,6 +4,7 @@ SQLite (the embedded default): ``sqlite_saver.OneHopSqliteSaver`` / ``AsyncSqlit
 PostgreSQL (scaled mode): ``AsyncPostgresSaver`` / ``AsyncPostgresStore`` on a psycopg pool.
 """
 import asyncio
+import functools
 import inspect
 
 from django.conf import settings
@@ -91,6 +92,46 @@ async def _open_sqlite():
     return {"checkpointer": saver, "store": store, "closers": [saver.aclose, store_conn.close]}
 
 
+def _reconnecting(cls, methods):
+    """``cls`` (a saver or store on a psycopg pool that does not check a connection at each borrow)
+    whose ``methods`` are tried once more after a lost connection (a terminated session, a database
+    restart), once the pool has dropped its broken connections. What they write is an upsert or a
+    delete, so a second try of one that committed before its answer was lost changes nothing."""
+    import psycopg
+
+    def wrap(original):
+        @functools.wraps(original)
+        async def method(self, *args, **kwargs):
+            try:
+                return await original(self, *args, **kwargs)
+            except psycopg.OperationalError:
+                await self.conn.check()
+                return await original(self, *args, **kwargs)
+
+        return method
+
+    def wrap_iterator(original):  # alist: tried again only if it failed before its first item
+        @functools.wraps(original)
+        async def method(self, *args, **kwargs):
+            started = False
+            try:
+                async for item in original(self, *args, **kwargs):
+                    started = True
+                    yield item
+            except psycopg.OperationalError:
+                if started:
+                    raise
+                await self.conn.check()
+                async for item in original(self, *args, **kwargs):
+                    yield item
+
+        return method
+
+    attrs = {name: (wrap_iterator if inspect.isasyncgenfunction(getattr(cls, name)) else wrap)(getattr(cls, name))
+             for name in methods}
+    return type(cls.__name__, (cls,), attrs)
+
+
 async def _open_postgres():
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.store.postgres import AsyncPostgresStore
@@ -102,11 +143,11 @@ async def _open_postgres():
         min_size=1,
         max_size=min(8, max(2, agent_settings.WORKER_CONCURRENCY // 4)),
         kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
-        open=False,
-        check=AsyncConnectionPool.check_connection,
+        open=False,  # no check at each borrow (a round trip per call): _reconnecting tries again
     )
     await pool.open(wait=True, timeout=30)
-    saver = _thread_id_in_metadata(AsyncPostgresSaver)(pool)
+    saver = _thread_id_in_metadata(_reconnecting(AsyncPostgresSaver, (
+        "aget_tuple", "alist", "aput", "aput_writes", "adelete_thread", "aprune")))(pool)
     await saver.setup()
     options = store_backend.store_options()
     if options.get("index"):
@@ -115,7 +156,12 @@ async def _open_postgres():
         except Exception:
             await pool.close()
             raise
-    store = AsyncPostgresStore(pool, **options)
+    class Store(_reconnecting(AsyncPostgresStore, ("abatch",))):
+        async def abatch(self, ops):  # a list: a second try must see the same operations
+            return await super().abatch(list(ops))
+
+    Store.__name__ = Store.__qualname__ = AsyncPostgresStore.__name__
+    store = Store(pool, **options)
     await store.setup()
     return {"checkpointer": saver, "store": store, "closers": [pool.close]}
 
