@@ -1,14 +1,23 @@
 """Run ORM code from async code without pinning a connection to a stream.
 
-``db(fn)(...)`` runs ``fn`` in the shared thread pool (not Channels' single thread-sensitive thread, so
-many streams read in parallel). On PostgreSQL the connection goes back to Django's pool after each
-call; a SQLite connection stays with its pool thread. A broken connection (database restart) is
-closed so the next call reconnects.
+``db(fn)(...)`` runs ``fn`` on one of this process's database threads (``agentserver.threadhop``:
+not Channels' single thread-sensitive thread, so many streams read in parallel, and a third of the
+cost of ``sync_to_async``'s executor hop). On PostgreSQL the connection goes back to Django's pool
+after each call; a SQLite connection stays with its thread. A broken connection (database
+restart) is closed so the next call reconnects.
 """
 import functools
+import os
+import threading
 
-from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
+
+from agentserver.threadhop import Threads
+
+# as many as asyncio's default executor has threads
+DB_THREADS = min(32, (os.cpu_count() or 1) + 4)
+_threads = None
+_threads_lock = threading.Lock()
 
 
 def _pooled():
@@ -33,8 +42,23 @@ def _guarded(fn):
     return inner
 
 
+def _db_threads():
+    global _threads
+    if _threads is None:
+        with _threads_lock:
+            if _threads is None:
+                _threads = Threads(DB_THREADS, name="agentserver-db")
+    return _threads
+
+
 def db(fn):
-    return sync_to_async(_guarded(fn), thread_sensitive=False)
+    guarded = _guarded(fn)
+
+    @functools.wraps(fn)
+    async def call(*args, **kwargs):
+        return await _db_threads().run(functools.partial(guarded, *args, **kwargs) if args or kwargs else guarded)
+
+    return call
 
 
 def describe_database(settings_dict=None):

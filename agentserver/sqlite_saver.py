@@ -9,13 +9,13 @@ methods (same tables, same serialisation) on one dedicated thread, one round tri
 failing one: a crash in the middle left part of a task's writes, and the retried run took the task
 as done with only some of them).
 """
-import asyncio
 import functools
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 
 from langgraph.checkpoint.base import WRITES_IDX_MAP
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from agentserver.threadhop import Threads
 
 _WRITES = ("INSERT OR {verb} INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, "
            "channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -24,13 +24,13 @@ _WRITES = ("INSERT OR {verb} INTO writes (thread_id, checkpoint_ns, checkpoint_i
 class OneHopSqliteSaver(SqliteSaver):
     """``SqliteSaver`` on a connection in autocommit mode, used only from its own thread."""
 
-    def __init__(self, conn, executor, **kwargs):
+    def __init__(self, conn, threads, **kwargs):
         super().__init__(conn, **kwargs)
-        self.executor = executor
+        self.threads = threads
 
     @classmethod
     async def open(cls, path, **kwargs):
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentserver-checkpointer")
+        threads = Threads(1, name="agentserver-checkpointer")
 
         def connect():
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -39,19 +39,19 @@ class OneHopSqliteSaver(SqliteSaver):
             conn.execute("PRAGMA busy_timeout=30000")
             return conn
 
-        conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
-        saver = cls(conn, executor, **kwargs)
+        conn = await threads.run(connect)
+        saver = cls(conn, threads, **kwargs)
         await saver.arun(saver.setup)
         return saver
 
     async def arun(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` on the saver's thread (the only one that touches its connection)."""
         call = functools.partial(fn, *args, **kwargs) if args or kwargs else fn
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+        return await self.threads.run(call)
 
     async def aclose(self):
         await self.arun(self.conn.close)
-        self.executor.shutdown(wait=False)
+        self.threads.stop()
 
     def put_writes(self, config, writes, task_id, task_path=""):
         verb = "REPLACE" if all(w[0] in WRITES_IDX_MAP for w in writes) else "IGNORE"

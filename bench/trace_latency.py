@@ -29,7 +29,7 @@ if TRACE_FILE and __name__ != "__main__":
         with _lock:
             _fh.write(label + " " + " ".join(f"{t:.6f}" for t in times) + " " + threading.current_thread().name + "\n")
 
-    from asgiref.sync import sync_to_async
+    import functools
 
     import agentserver.db as _dbmod
 
@@ -46,12 +46,10 @@ if TRACE_FILE and __name__ != "__main__":
             finally:
                 _log(f"db.{name}", t_submit, t_start, NOW())
 
-        threaded = sync_to_async(run, thread_sensitive=False)
-
         async def call(*args, **kwargs):
             t_submit = NOW()
             try:
-                return await threaded(t_submit, *args, **kwargs)
+                return await _dbmod._db_threads().run(functools.partial(run, t_submit, *args, **kwargs))
             finally:
                 _log(f"db.{name}.resumed", t_submit, NOW())
 
