@@ -56,6 +56,9 @@ DEFAULTS = {
     # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
     # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
     "API_KEYS": False,
+    # A run's events that arrive while its previous batch is being stored are gathered this long
+    # before they are stored as one batch (streaming.writer); 0: stored as soon as possible.
+    "EVENT_BATCH_WINDOW_SECONDS": 0.002,
     # Events larger than this are not put on the channel layer; listeners read them from the DB.
     "MAX_NOTIFY_BYTES": 256 * 1024,
     # Crons: every process with an executor looks for due crons this often (False: never).

@@ -33,6 +33,8 @@ if SQL_FILE and __name__ != "__main__":
 
     def _django_wrapper(execute, sql, params, many, context):
         _log("django-many" if many else "django", sql)
+        if sql.startswith('INSERT INTO "streaming_event"'):
+            _log("batch", sql.count("(%s"))  # rows of one event batch (not a statement)
         return execute(sql, params, many, context)
 
     from django.db.backends.signals import connection_created
@@ -100,6 +102,8 @@ def _driver():
     p.add_argument("--database-url", help="default: SQLite in a temp dir")
     p.add_argument("--redis-url", help="default: in-process channel layer")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--graph", choices=("noop", "tokens"), default="noop",
+                   help="tokens: a messages-tuple run of bench/graphs.py's tokens (100 words): its batches")
     args = p.parse_args()
 
     from harness import InstrumentedServer
@@ -113,11 +117,16 @@ def _driver():
         server.start()
         url = server.url
 
+        def body_and_check():
+            if args.graph == "tokens":
+                return checks.tokens_body(100), checks.TokensCheck(100)
+            return checks.NOOP_BODY, checks.NoopCheck()
+
         async def runs(n):
             async with aiohttp.ClientSession(url) as session:
                 for _ in range(n):
                     thread_id = await checks.create_thread(session)
-                    await checks.stream_run(session, thread_id, checks.NOOP_BODY, checks.NoopCheck())
+                    await checks.stream_run(session, thread_id, *body_and_check())
 
         asyncio.run(runs(3))  # warm-up: connections, graph compilation, first-use caches
         time.sleep(0.5)
@@ -127,28 +136,34 @@ def _driver():
         lines = sql_file.read_text().splitlines()[start:]
     finally:
         server.stop()
-    report(lines, args.runs)
+    report(lines, args.runs, args.graph)
     if args.keep:
         print(f"\nkept in {server.tmp}")
     else:
         shutil.rmtree(server.tmp, ignore_errors=True)
 
 
-def report(lines, runs):
+def report(lines, runs, graph="noop"):
     from collections import Counter
 
-    kinds, statements = Counter(), Counter()
+    kinds, statements, batches = Counter(), Counter(), Counter()
     for line in lines:
         kind, _, sql = line.partition("\t")
+        if kind == "batch":
+            batches[int(sql)] += 1
+            continue
         kinds[kind] += 1
         statements[(kind, _normalize(sql))] += 1
     total = sum(n for kind, n in kinds.items() if kind != "django-connect")
-    print(f"{runs} runs (create a thread + stream a noop run each): {total / runs:.1f} statements per run")
+    print(f"{runs} runs (create a thread + stream a {graph} run each): {total / runs:.1f} statements per run")
     for kind, n in kinds.most_common():
         print(f"  {kind:<18} {n / runs:6.2f} per run")
     print("\nper run, by statement:")
     for (kind, sql), n in statements.most_common():
         print(f"  {n / runs:6.2f}  {kind:<17} {sql}")
+    if batches:
+        shown = ", ".join(f"{size} rows x {n}" for size, n in sorted(batches.items()))
+        print(f"\nevent batches (rows per INSERT, in all runs): {shown}")
 
 
 if __name__ == "__main__":

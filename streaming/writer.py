@@ -4,6 +4,12 @@
 transaction (so a burst becomes one batch while the previous one is written), then wakes listeners.
 Order is kept: batches are written one after another and seq numbers are assigned in emit order.
 
+A burst is gathered for a moment: the first event after a quiet spell is stored at once (time to
+first event stays a single write), but when events arrived while a batch was being stored, the
+flusher waits ``EVENT_BATCH_WINDOW_SECONDS`` (a few ms) for more before storing them, so that a
+token stream costs one transaction, one wake-up and one SSE write per few dozen tokens rather
+than per few. ``aclose()`` (the run's end) cuts the wait short.
+
 Nothing is lost and there is never a hole: ``next_seq`` advances only once a batch is stored. A batch
 whose write fails (a connection terminated, a database restart) is retried on a fresh connection,
 in order, with the same seqs (``agentserver.db`` closes a broken connection, so a retry reconnects);
@@ -18,6 +24,7 @@ import logging
 from django.db import Error as DatabaseError
 
 from agentserver import serde
+from agentserver.conf import agent_settings
 from agentserver.db import db
 from streaming import notify
 from streaming.services import store_run_events, stored_run_events
@@ -40,6 +47,8 @@ class EventWriter:
         self.on_failure = on_failure
         self._buffer = []
         self._task = None
+        self._pause = None  # the flusher's wait for more events (a future), while it waits
+        self._closing = False
         self.error = None
 
     @property
@@ -56,7 +65,11 @@ class EventWriter:
             self._task = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self):
+        first = True
         while self._buffer and self.error is None:
+            if not first:
+                await self._gather()
+            first = False
             batch, self._buffer = self._buffer, []
             try:
                 rows = await self._store(batch)
@@ -66,6 +79,20 @@ class EventWriter:
                 return
             self.next_seq += len(batch)
             await notify.aevents_stored(thread_id=self.thread_id, run_id=self.run_id, rows=rows)
+
+    async def _gather(self):
+        """Let a burst grow for EVENT_BATCH_WINDOW_SECONDS (not once the run is ending)."""
+        window = agent_settings.EVENT_BATCH_WINDOW_SECONDS
+        if self._closing or not window:
+            return
+        loop = asyncio.get_running_loop()
+        self._pause = loop.create_future()
+        timer = loop.call_later(window, _resolve, self._pause)
+        try:
+            await self._pause
+        finally:
+            timer.cancel()
+            self._pause = None
 
     async def _store(self, batch):
         first = self.next_seq
@@ -109,8 +136,15 @@ class EventWriter:
 
     async def aclose(self):
         """Wait until every emitted event is stored and announced (or the writer is broken)."""
+        self._closing = True
+        _resolve(self._pause)
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
         if self._buffer and self.error is None:
             self._task = asyncio.get_running_loop().create_task(self._flush())
             await self._task
+
+
+def _resolve(future):
+    if future is not None and not future.done():
+        future.set_result(None)
