@@ -28,8 +28,27 @@ def _value_errors(name, value):
             return [f"AGENTSERVER[{name!r}] must be greater than 0: got {value!r}"]
         if value < 0:
             return [f"AGENTSERVER[{name!r}] must not be negative: got {value!r}"]
+    if name == "CPU_AFFINITY":
+        return _affinity_errors(value)
     if name in DOTTED_LISTS and (not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value)):
         return [f"AGENTSERVER[{name!r}] must be a list of dotted paths: got {value!r}"]
+    return []
+
+
+def _affinity_errors(value):
+    import os
+
+    from agentserver import affinity
+
+    text = str(value).strip().lower()
+    if text in affinity.OFF or text == "auto":
+        return []
+    try:
+        cpus = affinity.parse_cpus(text)
+    except ValueError as exc:
+        return [f"AGENTSERVER['CPU_AFFINITY'] must be auto, off or a CPU list such as 0,2-3: {exc}"]
+    if affinity.supported() and not cpus <= os.sched_getaffinity(0):
+        return [f"AGENTSERVER['CPU_AFFINITY'] names CPUs this process may not use: {sorted(cpus - os.sched_getaffinity(0))}"]
     return []
 
 

@@ -56,6 +56,9 @@ DEFAULTS = {
     # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
     # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
     "API_KEYS": False,
+    # CPUs a server process keeps to (agentserver.affinity): "auto" (one CPU for the embedded
+    # default's single process, none for a scaled deployment), a list such as "0,2-3", or "off".
+    "CPU_AFFINITY": "auto",
     # A run's events that arrive while its previous batch is being stored are gathered this long
     # before they are stored as one batch (streaming.writer); 0: stored as soon as possible.
     "EVENT_BATCH_WINDOW_SECONDS": 0.002,

@@ -21,9 +21,10 @@ def start_server_process():
     with _lock:
         if _started.is_set():
             return
-        from agentserver import persistence
+        from agentserver import affinity, persistence
         from agentserver.signals import server_starting
 
+        affinity.apply_configured()
         persistence.setup()
         server_starting.send(sender=None)
         _started.set()

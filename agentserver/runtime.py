@@ -13,15 +13,33 @@ _loop = None
 _thread = None
 
 
+class RuntimeLoop(asyncio.SelectorEventLoop):
+    """asyncio's loop, but ``call_soon_threadsafe`` from the loop's own thread is ``call_soon``.
+
+    LangGraph puts every stream chunk on its queue with ``call_soon_threadsafe``, also from a node
+    running on this loop; asyncio then writes to its self-pipe each time, a system call that gives
+    up the GIL, and with the server's other threads busy, getting it back can wait for a whole
+    switch interval. On its own thread the loop is running a callback at that moment and looks at
+    its ready queue before it next polls, so the wake-up is not needed."""
+
+    owner = None  # the thread ident running this loop
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        if threading.get_ident() == self.owner:
+            return self.call_soon(callback, *args, context=context)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
+
 def get_loop():
     """Return the runtime loop, starting its thread on first use."""
     global _loop, _thread
     with _lock:
         if _loop is None:
             ready = threading.Event()
-            loop = asyncio.new_event_loop()
+            loop = RuntimeLoop()
 
             def _run():
+                loop.owner = threading.get_ident()
                 asyncio.set_event_loop(loop)
                 ready.set()
                 loop.run_forever()

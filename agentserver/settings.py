@@ -153,6 +153,7 @@ _ENV_OPTIONS = {
     "AGENTSERVER_API_KEYS": "API_KEYS",
     "AGENTSERVER_WEBHOOK_ALLOWED_HOSTS": "WEBHOOK_ALLOWED_HOSTS",
     "AGENTSERVER_EVENT_BATCH_WINDOW_SECONDS": "EVENT_BATCH_WINDOW_SECONDS",
+    "AGENTSERVER_CPU_AFFINITY": "CPU_AFFINITY",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the

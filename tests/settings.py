@@ -13,6 +13,9 @@ from agentserver.settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # No cron scheduler in the pytest process (in-process tests fire crons by hand); live servers have one.
 AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": False}  # noqa: F405
+# The pytest process starts servers, browsers and Node.js: it keeps every CPU (live servers, started
+# with the environment, keep the default).
+AGENTSERVER.setdefault("CPU_AFFINITY", "off")
 
 # On PostgreSQL the test database is named after the configured one (<name>_test, like the live
 # server's <name>_live), so whatever a test does to it stays within that name's prefix.

@@ -4,7 +4,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agentserver import persistence, runtime
+from agentserver import affinity, persistence, runtime
 from agentserver.cli import verbosity_logging
 from agentserver.conf import agent_settings
 from agentserver.db import probe_database
@@ -43,6 +43,7 @@ class Command(BaseCommand):
         from runs.executor import start_executor
 
         sync_system_assistants()
+        affinity.apply_configured(server=False)  # a worker keeps to the CPUs it is given, if any
         persistence.setup()
         executor = runtime.call(start_executor(concurrency=concurrency, worker_id=worker_id, kind="worker"))
         from agentserver.signals import executor_started

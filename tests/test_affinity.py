@@ -1,0 +1,78 @@
+"""CPU affinity (agentserver.affinity): the embedded default's one server process keeps to one CPU,
+a scaled deployment's processes are left as the OS runs them, an explicit list is obeyed, and a bad
+value is named by the system checks."""
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from agentserver import affinity
+from agentserver.checks import check_agentserver_options
+
+
+def threads_cpus(pid):
+    """{thread id: allowed CPU list text} of every thread of process ``pid``."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                found[task.name] = line.split(":", 1)[1].strip()
+    return found
+
+
+def test_choose():
+    allowed = {0, 1, 2, 3}
+    assert affinity.choose("auto", allowed=allowed, embedded=True) == {3}
+    assert affinity.choose("auto", allowed=allowed, embedded=False) is None
+    assert affinity.choose("auto", allowed={2}, embedded=True) is None
+    assert affinity.choose("off", allowed=allowed, embedded=True) is None
+    assert affinity.choose("", allowed=allowed, embedded=True) is None
+    assert affinity.choose("0,2-3", allowed=allowed, embedded=False) == {0, 2, 3}
+    with pytest.raises(ValueError, match="not available"):
+        affinity.choose("7", allowed=allowed, embedded=True)
+
+
+@pytest.mark.parametrize("value, fragment", [("fast", "CPU list"), ("3-1", "empty CPU range"),
+                                             ("1,,2", "not a CPU number"), ("4096", "may not use")])
+def test_a_bad_value_is_named_by_the_checks(value, fragment):
+    with override_settings(AGENTSERVER={**settings.AGENTSERVER, "CPU_AFFINITY": value}):
+        messages = [str(m) for m in check_agentserver_options()]
+    assert any("CPU_AFFINITY" in m and fragment in m and "AGENTSERVER_CPU_AFFINITY" in m for m in messages), messages
+
+
+def test_good_values_pass_the_checks():
+    for value in ("auto", "off", "0", ",".join(map(str, sorted(os.sched_getaffinity(0))))):
+        with override_settings(AGENTSERVER={**settings.AGENTSERVER, "CPU_AFFINITY": value}):
+            assert not [m for m in check_agentserver_options() if "CPU_AFFINITY" in str(m)], value
+
+
+@pytest.mark.skipif(not affinity.supported(), reason="no sched_setaffinity here")
+def test_the_live_server_keeps_to_one_cpu_on_the_embedded_default(agent_server):
+    httpx.get(f"{agent_server.url}/ok", timeout=10)  # started (the first request starts the process)
+    allowed = sorted(os.sched_getaffinity(0))
+    everything = set(threads_cpus(os.getpid()).values())  # the pytest process keeps every CPU
+    embedded = not os.environ.get("REDIS_URL")
+    expected = {str(allowed[-1])} if embedded and len(allowed) > 1 else everything  # scaled: as the OS runs it
+    assert set(threads_cpus(agent_server.proc.pid).values()) == expected
+
+
+def test_an_explicit_list_sets_every_thread(monkeypatch):
+    import threading
+
+    before = os.sched_getaffinity(0)
+    ready, stop = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (ready.set(), stop.wait(10)))
+    worker.start()
+    ready.wait(5)
+    try:
+        target = min(before)
+        assert affinity.apply(str(target), embedded=False) == {target}
+        assert set(threads_cpus(os.getpid()).values()) == {str(target)}
+    finally:
+        for tid in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(tid), before)
+        stop.set()
+        worker.join(5)
