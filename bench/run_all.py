@@ -16,6 +16,10 @@ Variants (each on 127.0.0.1 and a free port, state in a fresh temp dir, stopped 
   reference  `langgraph dev` (the reference server) from the venv --ref-venv (default /tmp/refbench;
              created with `python -m venv /tmp/refbench && /tmp/refbench/bin/pip install "langgraph-cli[inmem]"`),
              in a temp copy of bench/, with --n-jobs-per-worker 10
+  ...-1cpu   any of these kept to one CPU, the last this process may use: agentserver with
+             AGENTSERVER_CPU_AFFINITY=<cpu> (e.g. pg-1cpu), the reference under `taskset -c <cpu>`
+  ...-os     agentserver with AGENTSERVER_CPU_AFFINITY=off: its threads on every CPU, as the OS runs them
+             (the embedded default keeps to one CPU by itself)
 
 Writes <out>/baseline.json, <out>/<variant>.json, <out>/summary.md (ratios against the reference and the
 targets) and the servers' logs. Arguments after ``--`` go to load.py. ``--profile`` also records each
@@ -76,8 +80,17 @@ class Server:
         self.log = out / "logs" / f"{name}.server.log"
         self.cleanup = []
 
+    @property
+    def kind(self):
+        """The variant without its affinity suffix (-1cpu, -os)."""
+        return re.sub(r"-(1cpu|os)$", "", self.name)
+
+    @property
+    def one_cpu(self):
+        return str(max(os.sched_getaffinity(0))) if self.name.endswith("-1cpu") else None
+
     def start(self):
-        getattr(self, f"_start_{'reference' if self.name == 'reference' else 'agentserver'}")()
+        getattr(self, f"_start_{'reference' if self.kind == 'reference' else 'agentserver'}")()
         return self
 
     def _start_agentserver(self):
@@ -87,6 +100,8 @@ class Server:
         env["AGENTSERVER_DATA_DIR"] = str(self.tmp)
         env["LANGGRAPH_CONFIG"] = str(BENCH / "langgraph.json")
         env["DATABASE_URL"] = f"sqlite:///{self.tmp}/agentserver.sqlite3"
+        if self.one_cpu or self.name.endswith("-os"):
+            env["AGENTSERVER_CPU_AFFINITY"] = self.one_cpu or "off"
         if self.name.startswith("pg"):
             import psycopg
 
@@ -103,14 +118,14 @@ class Server:
             env["REDIS_URL"] = REDIS
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                        check=True, timeout=300)
-        scaled = re.fullmatch(r"pg-(\d+)x(\d+)", self.name)
+        scaled = re.fullmatch(r"pg-(\d+)x(\d+)", self.kind)
         servers, workers = (int(scaled.group(1)), int(scaled.group(2))) if scaled else (1, 0)
         if workers:
             env["AGENTSERVER_EXECUTOR"] = "worker"
         urls = []
         for _ in range(servers):
             port = free_port()
-            if self.name == "uvicorn":
+            if self.kind == "uvicorn":
                 cmd = [sys.executable, "-m", "uvicorn", "agentserver.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
             else:
                 # a listen backlog like uvicorn's and the reference's (Twisted's default of 50 makes a burst
@@ -140,7 +155,8 @@ class Server:
         env = dict(os.environ, LANGGRAPH_CLI_NO_ANALYTICS="1", LANGSMITH_TRACING="false")
         for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"):
             env.pop(key, None)
-        cmd = [str(cli), "dev", "--no-browser", "--no-reload", "--allow-blocking", "--host", "127.0.0.1",
+        pin = ["taskset", "-c", self.one_cpu] if self.one_cpu else []
+        cmd = pin + [str(cli), "dev", "--no-browser", "--no-reload", "--allow-blocking", "--host", "127.0.0.1",
                "--port", str(ARGS.ref_port), "--n-jobs-per-worker", "10"]
         self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
@@ -186,7 +202,7 @@ def run_load(server, out, scenarios, extra):
     scenarios = ",".join(order)
     base = [sys.executable, str(BENCH / "load.py"), "--url", server.url, "--label", server.name,
             "--server-pid", str(server.pid)] + (["--quick"] if ARGS.quick else []) + extra
-    if not ARGS.profile or server.name == "reference":
+    if not ARGS.profile or server.name.startswith("reference"):
         target = out / f"{server.name}.json"
         subprocess.run(base + ["--scenario", scenarios, "--json", str(target)], timeout=ARGS.timeout)
         return json.loads(target.read_text())
@@ -411,7 +427,7 @@ def main():
             print(f"--- {name}: starting", file=sys.stderr, flush=True)
             server.start()
             print(f"--- {name}: {server.url} pid {server.pid}", file=sys.stderr, flush=True)
-            tree = git_tree() if name != "reference" else None  # the code this server process imported
+            tree = git_tree() if not name.startswith("reference") else None  # the code this server process imported
             results[name] = run_load(server, out, ARGS.scenario, extra)
             if tree:
                 results[name]["agentserver_git"] = tree
