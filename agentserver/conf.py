@@ -59,6 +59,8 @@ DEFAULTS = {
     # CPUs a server process keeps to (agentserver.affinity): "auto" (one CPU for the embedded
     # default's single process, none for a scaled deployment), a list such as "0,2-3", or "off".
     "CPU_AFFINITY": "auto",
+    # After start-up, freeze the heap and collect garbage less often (agentserver.gctune).
+    "GC_TUNING": True,
     # A run's events that arrive while its previous batch is being stored are gathered this long
     # before they are stored as one batch (streaming.writer); 0: stored as soon as possible.
     "EVENT_BATCH_WINDOW_SECONDS": 0.002,

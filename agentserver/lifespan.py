@@ -21,7 +21,7 @@ def start_server_process():
     with _lock:
         if _started.is_set():
             return
-        from agentserver import affinity, persistence
+        from agentserver import affinity, gctune, persistence
         from agentserver.signals import server_starting
 
         affinity.apply_configured()
@@ -29,6 +29,7 @@ def start_server_process():
         server_starting.send(sender=None)
         _started.set()
         _drain_on_twisted_shutdown()
+        gctune.tune_configured()  # last: what start-up made is frozen
         logger.info("agentserver ready (executor: %s)", agent_settings.EXECUTOR)
 
 

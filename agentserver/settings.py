@@ -154,6 +154,7 @@ _ENV_OPTIONS = {
     "AGENTSERVER_WEBHOOK_ALLOWED_HOSTS": "WEBHOOK_ALLOWED_HOSTS",
     "AGENTSERVER_EVENT_BATCH_WINDOW_SECONDS": "EVENT_BATCH_WINDOW_SECONDS",
     "AGENTSERVER_CPU_AFFINITY": "CPU_AFFINITY",
+    "AGENTSERVER_GC_TUNING": "GC_TUNING",
 }
 AGENTSERVER = {option: os.environ[var] for var, option in _ENV_OPTIONS.items() if var in os.environ}
 # Deployment paths (not option defaults): the graphs next to where the server starts, and the

@@ -36,7 +36,9 @@ def never_raise(fn):
 
 def _payload(rows):
     size = sum(len(row.data) for row in rows)
-    return [list(row) for row in rows] if size <= agent_settings.MAX_NOTIFY_BYTES else None
+    # the rows as they are (tuples: the in-process layer hands this very list to every listener;
+    # Redis carries each as an array)
+    return list(rows) if size <= agent_settings.MAX_NOTIFY_BYTES else None
 
 
 def build_event_messages(*, thread_id, run_id, rows):

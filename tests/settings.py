@@ -16,6 +16,7 @@ AGENTSERVER = {**AGENTSERVER, "CRON_SCHEDULER": False}  # noqa: F405
 # The pytest process starts servers, browsers and Node.js: it keeps every CPU (live servers, started
 # with the environment, keep the default).
 AGENTSERVER.setdefault("CPU_AFFINITY", "off")
+AGENTSERVER.setdefault("GC_TUNING", False)  # nor is its collector tuned (live servers: the default)
 
 # On PostgreSQL the test database is named after the configured one (<name>_test, like the live
 # server's <name>_live), so whatever a test does to it stays within that name's prefix.

@@ -4,7 +4,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agentserver import affinity, persistence, runtime
+from agentserver import affinity, gctune, persistence, runtime
 from agentserver.cli import verbosity_logging
 from agentserver.conf import agent_settings
 from agentserver.db import probe_database
@@ -49,6 +49,7 @@ class Command(BaseCommand):
         from agentserver.signals import executor_started
 
         executor_started.send(sender="worker", executor=executor)
+        gctune.tune_configured()
         self.stdout.write(f"worker {executor.worker_id} ready (concurrency {executor.concurrency})")
         self.stdout.flush()
         stop = threading.Event()
