@@ -1,14 +1,15 @@
-"""CPU affinity of a server process (``AGENTSERVER["CPU_AFFINITY"]``).
+"""CPU affinity of a server or worker process (``AGENTSERVER["CPU_AFFINITY"]``).
 
 A server process is bound by the GIL: its threads (the HTTP loop, the runtime loop, the database
 threads, the request threads) take turns at one interpreter. When they are spread over several
 CPUs, each hand-over wakes a thread on another CPU and waits for it, and a process runs a third
 slower than with all its threads on one CPU (bench/README.md). So:
 
-- ``"auto"`` (the default): a process of the embedded default (in-process channel layer and
-  executor: the only server process of its deployment) keeps to one CPU of those it may use, the
-  last one. A scaled deployment (Redis, ``manage.py worker``) is left as the OS runs it: its
-  processes would all pick the same CPU; give each its own with a list instead.
+- ``"auto"`` (the default): the process keeps to one CPU of those it may use that no other
+  agentserver process of this machine has taken: it holds an exclusive ``flock`` on
+  ``<tmp>/agentserver-cpus/<cpu>.lock`` for as long as it lives (the lock goes with the process,
+  however it ends), trying the CPUs from the last one down. When every CPU is taken, or the
+  process may use only one, it is left as the OS runs it.
 - a list such as ``"2"`` or ``"0,2-3"``: this process keeps to those CPUs.
 - ``"off"`` (or empty): left as the OS runs it.
 
@@ -17,10 +18,13 @@ thread the process has at start-up covers the process.
 """
 import logging
 import os
+import tempfile
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 OFF = ("", "off", "none")
+_held = []  # the open lock files of the CPUs this process has taken (kept open while it lives)
 
 
 def parse_cpus(spec):
@@ -42,13 +46,41 @@ def supported():
     return hasattr(os, "sched_setaffinity") and os.path.isdir("/proc/self/task")
 
 
-def choose(spec, *, allowed, embedded):
+def lock_dir():
+    return Path(tempfile.gettempdir()) / "agentserver-cpus"
+
+
+def claim_cpu(allowed, *, directory=None):
+    """Take one CPU of ``allowed`` that no other process holds (last first); None if all are taken."""
+    import fcntl
+
+    directory = Path(directory or lock_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    for cpu in sorted(allowed, reverse=True):
+        try:
+            handle = open(directory / f"{cpu}.lock", "a")
+        except OSError:  # another user's lock file
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # taken
+            handle.close()
+            continue
+        _held.append(handle)
+        return cpu
+    return None
+
+
+def choose(spec, *, allowed, directory=None):
     """The CPUs this process should keep to, or None to leave it as it is."""
     text = str(spec).strip().lower()
     if text in OFF:
         return None
     if text == "auto":
-        return {max(allowed)} if embedded and len(allowed) > 1 else None
+        if len(allowed) < 2:
+            return None
+        cpu = claim_cpu(allowed, directory=directory)
+        return None if cpu is None else {cpu}
     cpus = parse_cpus(text)
     missing = cpus - set(allowed)
     if missing:
@@ -56,11 +88,11 @@ def choose(spec, *, allowed, embedded):
     return cpus
 
 
-def apply(spec, *, embedded):
+def apply(spec):
     """Set the affinity of every thread of this process; returns the CPUs, or None if unchanged."""
     if not supported():
         return None
-    cpus = choose(spec, allowed=os.sched_getaffinity(0), embedded=embedded)
+    cpus = choose(spec, allowed=os.sched_getaffinity(0))
     if cpus is None:
         return None
     for tid in os.listdir("/proc/self/task"):
@@ -72,12 +104,8 @@ def apply(spec, *, embedded):
     return cpus
 
 
-def apply_configured(*, server=True):
-    """What a server process (``server``) or a ``manage.py worker`` does at start-up."""
-    from channels.layers import get_channel_layer
-
+def apply_configured():
+    """What a server process or a ``manage.py worker`` does at start-up."""
     from agentserver.conf import agent_settings
 
-    in_process_layer = not getattr(get_channel_layer(), "spans_processes", True)
-    embedded = server and agent_settings.EXECUTOR == "embedded" and in_process_layer
-    return apply(agent_settings.CPU_AFFINITY, embedded=embedded)
+    return apply(agent_settings.CPU_AFFINITY)

@@ -56,8 +56,8 @@ DEFAULTS = {
     # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
     # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
     "API_KEYS": False,
-    # CPUs a server process keeps to (agentserver.affinity): "auto" (one CPU for the embedded
-    # default's single process, none for a scaled deployment), a list such as "0,2-3", or "off".
+    # CPUs a server or worker process keeps to (agentserver.affinity): "auto" (one CPU that no
+    # other agentserver process of the machine has taken), a list such as "0,2-3", or "off".
     "CPU_AFFINITY": "auto",
     # After start-up, freeze the heap and collect garbage less often (agentserver.gctune).
     "GC_TUNING": True,

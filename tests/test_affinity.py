@@ -1,6 +1,5 @@
-"""CPU affinity (agentserver.affinity): the embedded default's one server process keeps to one CPU,
-a scaled deployment's processes are left as the OS runs them, an explicit list is obeyed, and a bad
-value is named by the system checks."""
+"""CPU affinity (agentserver.affinity): each server process keeps to one CPU that no other has
+taken (while CPUs are free), an explicit list is obeyed, and a bad value is named by the checks."""
 import os
 from pathlib import Path
 
@@ -23,16 +22,27 @@ def threads_cpus(pid):
     return found
 
 
-def test_choose():
+def test_choose(tmp_path):
     allowed = {0, 1, 2, 3}
-    assert affinity.choose("auto", allowed=allowed, embedded=True) == {3}
-    assert affinity.choose("auto", allowed=allowed, embedded=False) is None
-    assert affinity.choose("auto", allowed={2}, embedded=True) is None
-    assert affinity.choose("off", allowed=allowed, embedded=True) is None
-    assert affinity.choose("", allowed=allowed, embedded=True) is None
-    assert affinity.choose("0,2-3", allowed=allowed, embedded=False) == {0, 2, 3}
+    assert affinity.choose("off", allowed=allowed) is None
+    assert affinity.choose("", allowed=allowed) is None
+    assert affinity.choose("auto", allowed={2}, directory=tmp_path) is None  # one CPU: nothing to choose
+    assert affinity.choose("0,2-3", allowed=allowed) == {0, 2, 3}
     with pytest.raises(ValueError, match="not available"):
-        affinity.choose("7", allowed=allowed, embedded=True)
+        affinity.choose("7", allowed=allowed)
+
+
+def test_auto_gives_each_process_its_own_cpu_while_there_are_free_ones(tmp_path):
+    held = len(affinity._held)
+    try:
+        # each claim is a lock of its own, as another process's would be
+        got = [affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) for _ in range(4)]
+        assert got == [{2}, {1}, {0}, None]
+        affinity._held.pop(held).close()  # the process holding CPU 2 ends: its CPU is free again
+        assert affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) == {2}
+    finally:
+        while len(affinity._held) > held:
+            affinity._held.pop().close()
 
 
 @pytest.mark.parametrize("value, fragment", [("fast", "CPU list"), ("3-1", "empty CPU range"),
@@ -50,13 +60,19 @@ def test_good_values_pass_the_checks():
 
 
 @pytest.mark.skipif(not affinity.supported(), reason="no sched_setaffinity here")
-def test_the_live_server_keeps_to_one_cpu_on_the_embedded_default(agent_server):
+def test_the_live_server_keeps_to_one_cpu(agent_server):
     httpx.get(f"{agent_server.url}/ok", timeout=10)  # started (the first request starts the process)
-    allowed = sorted(os.sched_getaffinity(0))
-    everything = set(threads_cpus(os.getpid()).values())  # the pytest process keeps every CPU
-    embedded = not os.environ.get("REDIS_URL")
-    expected = {str(allowed[-1])} if embedded and len(allowed) > 1 else everything  # scaled: as the OS runs it
-    assert set(threads_cpus(agent_server.proc.pid).values()) == expected
+    allowed = {str(cpu) for cpu in os.sched_getaffinity(0)}
+    cpus = set(threads_cpus(agent_server.proc.pid).values())
+    assert len(cpus) == 1, cpus  # every thread the same
+    if len(allowed) > 1 and not cpus <= allowed:
+        # left as the OS runs it: only when other servers of this machine hold every CPU
+        import fcntl
+
+        for lock in affinity.lock_dir().glob("*.lock"):
+            with open(lock, "a") as handle:
+                with pytest.raises(OSError):
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def test_an_explicit_list_sets_every_thread(monkeypatch):
@@ -69,7 +85,7 @@ def test_an_explicit_list_sets_every_thread(monkeypatch):
     ready.wait(5)
     try:
         target = min(before)
-        assert affinity.apply(str(target), embedded=False) == {target}
+        assert affinity.apply(str(target)) == {target}
         assert set(threads_cpus(os.getpid()).values()) == {str(target)}
     finally:
         for tid in os.listdir("/proc/self/task"):

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         from runs.executor import start_executor
 
         sync_system_assistants()
-        affinity.apply_configured(server=False)  # a worker keeps to the CPUs it is given, if any
+        affinity.apply_configured()
         persistence.setup()
         executor = runtime.call(start_executor(concurrency=concurrency, worker_id=worker_id, kind="worker"))
         from agentserver.signals import executor_started
