@@ -5,11 +5,12 @@ threads, the request threads) take turns at one interpreter. When they are sprea
 CPUs, each hand-over wakes a thread on another CPU and waits for it, and a process runs a third
 slower than with all its threads on one CPU (bench/README.md). So:
 
-- ``"auto"`` (the default): the process keeps to one CPU of those it may use that no other
-  agentserver process of this machine has taken: it holds an exclusive ``flock`` on
-  ``<tmp>/agentserver-cpus/<cpu>.lock`` for as long as it lives (the lock goes with the process,
-  however it ends), trying the CPUs from the last one down. When every CPU is taken, or the
-  process may use only one, it is left as the OS runs it.
+- ``"auto"`` (the default): the process keeps to one CPU of those it may use, the one the fewest
+  other agentserver processes of this machine keep to: it holds an exclusive ``flock`` on
+  ``<tmp>/agentserver-cpus/<cpu>.<slot>.lock`` for as long as it lives (the lock goes with the
+  process, however it ends), trying slot 0 of every CPU (the last CPU first), then slot 1, ...
+  So processes spread over the CPUs, one each while there are enough, then two each. A process
+  that may use only one CPU is left as the OS runs it.
 - a list such as ``"2"`` or ``"0,2-3"``: this process keeps to those CPUs.
 - ``"off"`` (or empty): left as the OS runs it.
 
@@ -50,15 +51,27 @@ def lock_dir():
     return Path(tempfile.gettempdir()) / "agentserver-cpus"
 
 
+MAX_SLOTS = 64  # processes per CPU that are spread; more are left as the OS runs them
+
+
 def claim_cpu(allowed, *, directory=None):
-    """Take one CPU of ``allowed`` that no other process holds (last first); None if all are taken."""
+    """Take the first free (slot, CPU) lock: one CPU of ``allowed`` that the fewest processes
+    hold (the last CPU first); None when every slot is taken."""
     import fcntl
 
     directory = Path(directory or lock_dir())
     directory.mkdir(parents=True, exist_ok=True)
+    for slot in range(MAX_SLOTS):
+        cpu = _claim_slot(fcntl, directory, allowed, slot)
+        if cpu is not None:
+            return cpu
+    return None
+
+
+def _claim_slot(fcntl, directory, allowed, slot):
     for cpu in sorted(allowed, reverse=True):
         try:
-            handle = open(directory / f"{cpu}.lock", "a")
+            handle = open(directory / f"{cpu}.{slot}.lock", "a")
         except OSError:  # another user's lock file
             continue
         try:

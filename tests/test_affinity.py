@@ -32,13 +32,14 @@ def test_choose(tmp_path):
         affinity.choose("7", allowed=allowed)
 
 
-def test_auto_gives_each_process_its_own_cpu_while_there_are_free_ones(tmp_path):
+def test_auto_spreads_processes_over_the_cpus(tmp_path, monkeypatch):
     held = len(affinity._held)
+    monkeypatch.setattr(affinity, "MAX_SLOTS", 2)
     try:
         # each claim is a lock of its own, as another process's would be
-        got = [affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) for _ in range(4)]
-        assert got == [{2}, {1}, {0}, None]
-        affinity._held.pop(held).close()  # the process holding CPU 2 ends: its CPU is free again
+        got = [affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) for _ in range(7)]
+        assert got == [{2}, {1}, {0}, {2}, {1}, {0}, None]  # one each, then two each, then left alone
+        affinity._held.pop(held).close()  # the first process (CPU 2) ends: its CPU is the free one
         assert affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) == {2}
     finally:
         while len(affinity._held) > held:
