@@ -5,12 +5,17 @@ threads, the request threads) take turns at one interpreter. When they are sprea
 CPUs, each hand-over wakes a thread on another CPU and waits for it, and a process runs a third
 slower than with all its threads on one CPU (bench/README.md). So:
 
-- ``"auto"`` (the default): the process keeps to one CPU of those it may use, the one the fewest
-  other agentserver processes of this machine keep to: it holds an exclusive ``flock`` on
-  ``<tmp>/agentserver-cpus/<cpu>.<slot>.lock`` for as long as it lives (the lock goes with the
-  process, however it ends), trying slot 0 of every CPU (the last CPU first), then slot 1, ...
-  So processes spread over the CPUs, one each while there are enough, then two each. A process
-  that may use only one CPU is left as the OS runs it.
+- ``"spread"``: the process keeps to one CPU of those it may use, the one the fewest other
+  agentserver processes sharing this machine's temp directory keep to: it holds an exclusive
+  ``flock`` on ``<tmp>/agentserver-cpus/<cpu>.<slot>.lock`` for as long as it lives (the lock goes
+  with the process, however it ends), trying slot 0 of every CPU, then slot 1, ... So processes
+  spread over the CPUs, one each while there are enough, then two each. Each process starts its
+  search at a CPU of its own (by its pid), so processes that cannot see each other's locks
+  (containers with their own temp directory) rarely land on the same CPU.
+- ``"auto"`` (the default): ``spread`` for the embedded default (in-process channel layer and
+  executor: one process), left alone in a scaled deployment, where processes of different
+  containers may share the machine's CPUs without sharing a temp directory: give each its CPUs
+  (a list, a cpuset) or set ``spread`` where they share one.
 - a list such as ``"2"`` or ``"0,2-3"``: this process keeps to those CPUs.
 - ``"off"`` (or empty): left as the OS runs it.
 
@@ -25,6 +30,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 OFF = ("", "off", "none")
+WORDS = ("auto", "spread")
+MAX_SLOTS = 64  # processes per CPU that are spread; more are left as the OS runs them
 _held = []  # the open lock files of the CPUs this process has taken (kept open while it lives)
 
 
@@ -51,45 +58,43 @@ def lock_dir():
     return Path(tempfile.gettempdir()) / "agentserver-cpus"
 
 
-MAX_SLOTS = 64  # processes per CPU that are spread; more are left as the OS runs them
-
-
-def claim_cpu(allowed, *, directory=None):
-    """Take the first free (slot, CPU) lock: one CPU of ``allowed`` that the fewest processes
-    hold (the last CPU first); None when every slot is taken."""
+def claim_cpu(allowed, *, directory=None, start=None):
+    """Take the first free (slot, CPU) lock, CPUs in order from the ``start``-th (default: by pid):
+    a CPU of ``allowed`` that the fewest processes hold. None when every slot is taken."""
     import fcntl
 
     directory = Path(directory or lock_dir())
     directory.mkdir(parents=True, exist_ok=True)
+    cpus = sorted(allowed)
+    offset = (os.getpid() if start is None else start) % len(cpus)
+    order = cpus[offset:] + cpus[:offset]
     for slot in range(MAX_SLOTS):
-        cpu = _claim_slot(fcntl, directory, allowed, slot)
-        if cpu is not None:
-            return cpu
+        for cpu in order:
+            if _lock(fcntl, directory / f"{cpu}.{slot}.lock"):
+                return cpu
     return None
 
 
-def _claim_slot(fcntl, directory, allowed, slot):
-    for cpu in sorted(allowed, reverse=True):
-        try:
-            handle = open(directory / f"{cpu}.{slot}.lock", "a")
-        except OSError:  # another user's lock file
-            continue
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # taken
-            handle.close()
-            continue
-        _held.append(handle)
-        return cpu
-    return None
+def _lock(fcntl, path):
+    try:
+        handle = open(path, "a")
+    except OSError:  # another user's lock file
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # taken
+        handle.close()
+        return False
+    _held.append(handle)
+    return True
 
 
-def choose(spec, *, allowed, directory=None):
+def choose(spec, *, allowed, embedded, directory=None):
     """The CPUs this process should keep to, or None to leave it as it is."""
     text = str(spec).strip().lower()
-    if text in OFF:
+    if text in OFF or (text == "auto" and not embedded):
         return None
-    if text == "auto":
+    if text in WORDS:
         if len(allowed) < 2:
             return None
         cpu = claim_cpu(allowed, directory=directory)
@@ -101,11 +106,11 @@ def choose(spec, *, allowed, directory=None):
     return cpus
 
 
-def apply(spec):
+def apply(spec, *, embedded):
     """Set the affinity of every thread of this process; returns the CPUs, or None if unchanged."""
     if not supported():
         return None
-    cpus = choose(spec, allowed=os.sched_getaffinity(0))
+    cpus = choose(spec, allowed=os.sched_getaffinity(0), embedded=embedded)
     if cpus is None:
         return None
     for tid in os.listdir("/proc/self/task"):
@@ -119,6 +124,9 @@ def apply(spec):
 
 def apply_configured():
     """What a server process or a ``manage.py worker`` does at start-up."""
+    from channels.layers import get_channel_layer
+
     from agentserver.conf import agent_settings
 
-    return apply(agent_settings.CPU_AFFINITY)
+    embedded = not getattr(get_channel_layer(), "spans_processes", True)  # the in-process layer
+    return apply(agent_settings.CPU_AFFINITY, embedded=embedded)

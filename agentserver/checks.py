@@ -41,12 +41,12 @@ def _affinity_errors(value):
     from agentserver import affinity
 
     text = str(value).strip().lower()
-    if text in affinity.OFF or text == "auto":
+    if text in affinity.OFF or text in affinity.WORDS:
         return []
     try:
         cpus = affinity.parse_cpus(text)
     except ValueError as exc:
-        return [f"AGENTSERVER['CPU_AFFINITY'] must be auto, off or a CPU list such as 0,2-3: {exc}"]
+        return [f"AGENTSERVER['CPU_AFFINITY'] must be auto, spread, off or a CPU list such as 0,2-3: {exc}"]
     if affinity.supported() and not cpus <= os.sched_getaffinity(0):
         return [f"AGENTSERVER['CPU_AFFINITY'] names CPUs this process may not use: {sorted(cpus - os.sched_getaffinity(0))}"]
     return []

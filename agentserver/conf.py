@@ -56,8 +56,9 @@ DEFAULTS = {
     # The built-in authenticator: API keys (Django admin, ``manage.py apikey``) sent as ``x-api-key``
     # or ``Authorization: Bearer``. Off by default; a langgraph.json ``auth`` handler takes precedence.
     "API_KEYS": False,
-    # CPUs a server or worker process keeps to (agentserver.affinity): "auto" (one CPU that no
-    # other agentserver process of the machine has taken), a list such as "0,2-3", or "off".
+    # CPUs a server or worker process keeps to (agentserver.affinity): "spread" (one CPU, the one
+    # the fewest other agentserver processes of the machine keep to), "auto" (spread for the
+    # embedded default, off in a scaled deployment), a list such as "0,2-3", or "off".
     "CPU_AFFINITY": "auto",
     # After start-up, freeze the heap and collect garbage less often (agentserver.gctune).
     "GC_TUNING": True,

@@ -19,7 +19,9 @@ Variants (each on 127.0.0.1 and a free port, state in a fresh temp dir, stopped 
   ...-1cpu   any of these kept to one CPU, the last this process may use: agentserver with
              AGENTSERVER_CPU_AFFINITY=<cpu> (e.g. pg-1cpu), the reference under `taskset -c <cpu>`
   ...-os     agentserver with AGENTSERVER_CPU_AFFINITY=off: its threads on every CPU, as the OS runs them
-             (the embedded default keeps to one CPU by itself)
+             (the embedded default keeps to one CPU by itself; PostgreSQL + Redis does not)
+  ...-spread agentserver with AGENTSERVER_CPU_AFFINITY=spread: each process on the CPU the fewest
+             others keep to (e.g. pg-spread, pg-2x2-spread)
 
 Writes <out>/baseline.json, <out>/<variant>.json, <out>/summary.md (ratios against the reference and the
 targets) and the servers' logs. Arguments after ``--`` go to load.py. ``--profile`` also records each
@@ -82,8 +84,8 @@ class Server:
 
     @property
     def kind(self):
-        """The variant without its affinity suffix (-1cpu, -os)."""
-        return re.sub(r"-(1cpu|os)$", "", self.name)
+        """The variant without its affinity suffix (-1cpu, -os, -spread)."""
+        return re.sub(r"-(1cpu|os|spread)$", "", self.name)
 
     @property
     def one_cpu(self):
@@ -100,8 +102,9 @@ class Server:
         env["AGENTSERVER_DATA_DIR"] = str(self.tmp)
         env["LANGGRAPH_CONFIG"] = str(BENCH / "langgraph.json")
         env["DATABASE_URL"] = f"sqlite:///{self.tmp}/agentserver.sqlite3"
-        if self.one_cpu or self.name.endswith("-os"):
-            env["AGENTSERVER_CPU_AFFINITY"] = self.one_cpu or "off"
+        suffix = self.name.rpartition("-")[2]
+        if self.one_cpu or suffix in ("os", "spread"):
+            env["AGENTSERVER_CPU_AFFINITY"] = self.one_cpu or {"os": "off"}.get(suffix, suffix)
         if self.name.startswith("pg"):
             import psycopg
 

@@ -1,5 +1,6 @@
-"""CPU affinity (agentserver.affinity): each server process keeps to one CPU that no other has
-taken (while CPUs are free), an explicit list is obeyed, and a bad value is named by the checks."""
+"""CPU affinity (agentserver.affinity): processes of the embedded default (or ``spread``) keep to
+one CPU each, spread over the CPUs; a scaled deployment is left alone by default; an explicit list
+is obeyed; a bad value is named by the checks."""
 import os
 from pathlib import Path
 
@@ -24,29 +25,38 @@ def threads_cpus(pid):
 
 def test_choose(tmp_path):
     allowed = {0, 1, 2, 3}
-    assert affinity.choose("off", allowed=allowed) is None
-    assert affinity.choose("", allowed=allowed) is None
-    assert affinity.choose("auto", allowed={2}, directory=tmp_path) is None  # one CPU: nothing to choose
-    assert affinity.choose("0,2-3", allowed=allowed) == {0, 2, 3}
+    assert affinity.choose("off", allowed=allowed, embedded=True) is None
+    assert affinity.choose("", allowed=allowed, embedded=True) is None
+    assert affinity.choose("auto", allowed=allowed, embedded=False) is None  # scaled: left alone
+    assert affinity.choose("auto", allowed={2}, embedded=True, directory=tmp_path) is None  # nothing to choose
+    assert affinity.choose("0,2-3", allowed=allowed, embedded=False) == {0, 2, 3}
     with pytest.raises(ValueError, match="not available"):
-        affinity.choose("7", allowed=allowed)
-
-
-def test_auto_spreads_processes_over_the_cpus(tmp_path, monkeypatch):
+        affinity.choose("7", allowed=allowed, embedded=True)
     held = len(affinity._held)
-    monkeypatch.setattr(affinity, "MAX_SLOTS", 2)
     try:
-        # each claim is a lock of its own, as another process's would be
-        got = [affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) for _ in range(7)]
-        assert got == [{2}, {1}, {0}, {2}, {1}, {0}, None]  # one each, then two each, then left alone
-        affinity._held.pop(held).close()  # the first process (CPU 2) ends: its CPU is the free one
-        assert affinity.choose("auto", allowed={0, 1, 2}, directory=tmp_path) == {2}
+        for spec, embedded in (("auto", True), ("spread", False), ("spread", True)):
+            got = affinity.choose(spec, allowed=allowed, embedded=embedded, directory=tmp_path)
+            assert len(got) == 1 and got <= allowed
     finally:
         while len(affinity._held) > held:
             affinity._held.pop().close()
 
 
-@pytest.mark.parametrize("value, fragment", [("fast", "CPU list"), ("3-1", "empty CPU range"),
+def test_spread_gives_each_process_the_least_taken_cpu(tmp_path, monkeypatch):
+    held = len(affinity._held)
+    monkeypatch.setattr(affinity, "MAX_SLOTS", 2)
+    try:
+        # each claim is a lock of its own, as another process's would be
+        got = [affinity.claim_cpu({0, 1, 2}, directory=tmp_path, start=1) for _ in range(7)]
+        assert got == [1, 2, 0, 1, 2, 0, None]  # one each, then two each, then left alone
+        affinity._held.pop(held).close()  # the first process (CPU 1) ends: its CPU is the free one
+        assert affinity.claim_cpu({0, 1, 2}, directory=tmp_path, start=0) == 1
+    finally:
+        while len(affinity._held) > held:
+            affinity._held.pop().close()
+
+
+@pytest.mark.parametrize("value, fragment", [("fast", "spread, off or a CPU list"), ("3-1", "empty CPU range"),
                                              ("1,,2", "not a CPU number"), ("4096", "may not use")])
 def test_a_bad_value_is_named_by_the_checks(value, fragment):
     with override_settings(AGENTSERVER={**settings.AGENTSERVER, "CPU_AFFINITY": value}):
@@ -55,25 +65,21 @@ def test_a_bad_value_is_named_by_the_checks(value, fragment):
 
 
 def test_good_values_pass_the_checks():
-    for value in ("auto", "off", "0", ",".join(map(str, sorted(os.sched_getaffinity(0))))):
+    for value in ("auto", "spread", "off", "0", ",".join(map(str, sorted(os.sched_getaffinity(0))))):
         with override_settings(AGENTSERVER={**settings.AGENTSERVER, "CPU_AFFINITY": value}):
             assert not [m for m in check_agentserver_options() if "CPU_AFFINITY" in str(m)], value
 
 
 @pytest.mark.skipif(not affinity.supported(), reason="no sched_setaffinity here")
-def test_the_live_server_keeps_to_one_cpu(agent_server):
+def test_the_live_server_keeps_to_one_cpu_on_the_embedded_default(agent_server):
     httpx.get(f"{agent_server.url}/ok", timeout=10)  # started (the first request starts the process)
     allowed = {str(cpu) for cpu in os.sched_getaffinity(0)}
+    everything = set(threads_cpus(os.getpid()).values())  # the pytest process keeps every CPU
     cpus = set(threads_cpus(agent_server.proc.pid).values())
-    assert len(cpus) == 1, cpus  # every thread the same
-    if len(allowed) > 1 and not cpus <= allowed:
-        # left as the OS runs it: only when other servers of this machine hold every CPU
-        import fcntl
-
-        for lock in affinity.lock_dir().glob("*.lock"):
-            with open(lock, "a") as handle:
-                with pytest.raises(OSError):
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if os.environ.get("REDIS_URL") or len(allowed) == 1:
+        assert cpus == everything  # scaled mode: as the OS runs it
+    else:
+        assert len(cpus) == 1 and cpus <= allowed, cpus  # every thread on the same one CPU
 
 
 def test_an_explicit_list_sets_every_thread(monkeypatch):
@@ -86,7 +92,7 @@ def test_an_explicit_list_sets_every_thread(monkeypatch):
     ready.wait(5)
     try:
         target = min(before)
-        assert affinity.apply(str(target)) == {target}
+        assert affinity.apply(str(target), embedded=False) == {target}
         assert set(threads_cpus(os.getpid()).values()) == {str(target)}
     finally:
         for tid in os.listdir("/proc/self/task"):
