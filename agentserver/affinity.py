@@ -64,7 +64,11 @@ def claim_cpu(allowed, *, directory=None, start=None):
     import fcntl
 
     directory = Path(directory or lock_dir())
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # no writable temp directory: run as the OS runs it, not fail to start
+        logger.warning("CPU affinity left alone: cannot use %s (%s)", directory, exc)
+        return None
     cpus = sorted(allowed)
     offset = (os.getpid() if start is None else start) % len(cpus)
     order = cpus[offset:] + cpus[:offset]

@@ -42,6 +42,12 @@ def test_choose(tmp_path):
             affinity._held.pop().close()
 
 
+def test_no_usable_lock_directory_leaves_the_process_alone(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert affinity.claim_cpu({0, 1}, directory=blocker / "agentserver-cpus") is None
+
+
 def test_spread_gives_each_process_the_least_taken_cpu(tmp_path, monkeypatch):
     held = len(affinity._held)
     monkeypatch.setattr(affinity, "MAX_SLOTS", 2)
