@@ -58,11 +58,25 @@ def lock_dir():
     return Path(tempfile.gettempdir()) / "agentserver-cpus"
 
 
+def problem(spec, *, allowed=None):
+    """What is wrong with ``spec`` (one line), or None (the system checks' test of the option).
+    ``allowed``: the CPUs the process may use (None: not known here, not checked)."""
+    text = str(spec).strip().lower()
+    if text in OFF or text in WORDS:
+        return None
+    try:
+        cpus = parse_cpus(text)
+    except ValueError as exc:
+        return f"must be auto, spread, off or a CPU list such as 0,2-3: {exc}"
+    missing = cpus - set(allowed if allowed is not None else cpus)
+    if missing:
+        return f"names CPUs not available to this process: it may not use {sorted(missing)}, only {sorted(allowed)}"
+    return None
+
+
 def claim_cpu(allowed, *, directory=None, start=None):
     """Take the first free (slot, CPU) lock, CPUs in order from the ``start``-th (default: by pid):
     a CPU of ``allowed`` that the fewest processes hold. None when every slot is taken."""
-    import fcntl
-
     directory = Path(directory or lock_dir())
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -74,12 +88,14 @@ def claim_cpu(allowed, *, directory=None, start=None):
     order = cpus[offset:] + cpus[:offset]
     for slot in range(MAX_SLOTS):
         for cpu in order:
-            if _lock(fcntl, directory / f"{cpu}.{slot}.lock"):
+            if _lock(directory / f"{cpu}.{slot}.lock"):
                 return cpu
     return None
 
 
-def _lock(fcntl, path):
+def _lock(path):
+    import fcntl  # POSIX only, as sched_setaffinity is
+
     try:
         handle = open(path, "a")
     except OSError:  # another user's lock file
@@ -103,11 +119,10 @@ def choose(spec, *, allowed, embedded, directory=None):
             return None
         cpu = claim_cpu(allowed, directory=directory)
         return None if cpu is None else {cpu}
-    cpus = parse_cpus(text)
-    missing = cpus - set(allowed)
-    if missing:
-        raise ValueError(f"CPUs {sorted(missing)} are not available to this process (it may use {sorted(allowed)})")
-    return cpus
+    wrong = problem(text, allowed=allowed)
+    if wrong:
+        raise ValueError(f"CPU_AFFINITY {wrong}")
+    return parse_cpus(text)
 
 
 def apply(spec, *, embedded):

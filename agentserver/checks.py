@@ -40,16 +40,8 @@ def _affinity_errors(value):
 
     from agentserver import affinity
 
-    text = str(value).strip().lower()
-    if text in affinity.OFF or text in affinity.WORDS:
-        return []
-    try:
-        cpus = affinity.parse_cpus(text)
-    except ValueError as exc:
-        return [f"AGENTSERVER['CPU_AFFINITY'] must be auto, spread, off or a CPU list such as 0,2-3: {exc}"]
-    if affinity.supported() and not cpus <= os.sched_getaffinity(0):
-        return [f"AGENTSERVER['CPU_AFFINITY'] names CPUs this process may not use: {sorted(cpus - os.sched_getaffinity(0))}"]
-    return []
+    wrong = affinity.problem(value, allowed=os.sched_getaffinity(0) if affinity.supported() else None)
+    return [f"AGENTSERVER['CPU_AFFINITY'] {wrong}"] if wrong else []
 
 
 @register("agentserver", Tags.compatibility)
