@@ -2,16 +2,21 @@
 """CPU per run by server thread: which threads of agentserver spend the CPU of scenario 2.
 
     python bench/thread_cpu.py [--seconds 10] [--clients 32] [--server daphne|uvicorn]
+        [--database-url postgres://postgres@127.0.0.1:5432/bench_threads --redis-url redis://127.0.0.1:6379/3]
+        [--affinity auto|spread|off|0]
 
 Starts agentserver (embedded default, bench/langgraph.json, a fresh temp dir), runs load.py's
 scenario 2 against it, and reads utime+stime of every thread from /proc/<pid>/task before and
-after: the CPU of each kind of thread (threads of a pool summed), in ms per verified run. Unlike a
+after: the CPU of each kind of thread (threads of a pool summed), in ms per verified run. With
+``--database-url`` (PostgreSQL; the database is created, and dropped afterwards) the scaled mode is
+measured instead (add ``--redis-url`` for its channel layer). Unlike a
 py-spy profile this is the kernel's accounting: idle waits count nothing, spinning counts.
 
 Run as the server's ASGI module (``bench.thread_cpu:application``), it names every Python thread
 at the OS level (``pthread_setname_np``, from ``threading.Thread.name``), which /proc shows.
 """
 import argparse
+import contextlib
 import ctypes
 import json
 import os
@@ -68,11 +73,40 @@ def main():
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--server", default="daphne", choices=("daphne", "uvicorn"))
+    p.add_argument("--database-url", default="", help="a PostgreSQL database to create and drop (default: SQLite)")
+    p.add_argument("--redis-url", default="")
+    p.add_argument("--affinity", default="", help="AGENTSERVER_CPU_AFFINITY for the server (default: its own)")
     args = p.parse_args()
+    with _database(args.database_url) as database_url:
+        _measure(args, database_url)
+
+
+@contextlib.contextmanager
+def _database(url):
+    if not url:
+        yield ""
+        return
+    import psycopg
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _measure(args, database_url):
     tmp = Path(tempfile.mkdtemp(prefix="bench-threads-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")}
     env.update(BENCH_THREAD_NAMES="1", PYTHONPATH=str(ROOT), AGENTSERVER_DATA_DIR=str(tmp), LANGGRAPH_CONFIG=str(BENCH / "langgraph.json"),
-               DATABASE_URL=f"sqlite:///{tmp}/agentserver.sqlite3")
+               DATABASE_URL=database_url or f"sqlite:///{tmp}/agentserver.sqlite3")
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    if args.affinity:
+        env["AGENTSERVER_CPU_AFFINITY"] = args.affinity
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     port = free_port()
     if args.server == "uvicorn":
