@@ -13,7 +13,7 @@ from agentserver.ids import uuid7
 from assistants.selectors import resolve_assistant
 from runs import lifecycle, wakeups
 from runs.claimed import claimed_from_created
-from runs.models import ACTIVE_STATUSES, CANCEL_ALL, FINISHED_STATUSES, CancelAction, Run
+from runs.models import ACTIVE_STATUSES, CANCEL_ALL, FINISHED_STATUSES, CancelAction, Run, RunStatus
 from streaming.services import delete_events
 from threads.models import Thread
 
@@ -127,6 +127,12 @@ def create_run(*, payload: dict, thread_id: UUID | None = None, run_id: UUID | N
     if executor is None:
         _wake_executors(run=run, assistant=assistant, handover=not active and after <= 0)
     return run
+
+
+def executes_here(run) -> bool:
+    """Whether ``run``, as ``create_run`` returned it, was created already claimed by this process's
+    executor (it starts here on commit; only a shutdown meanwhile hands it to another process)."""
+    return run.status == RunStatus.RUNNING
 
 
 def _run_fields(*, payload, run_id, thread, temporary, assistant, strategy, after) -> dict:

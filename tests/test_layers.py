@@ -109,3 +109,50 @@ async def test_run_stream_end_naming_unsent_events_reads_them_first():
         await task
     text = b"".join(consumer.written).decode()
     assert [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")] == [1, 2, 3]
+
+
+def _running_run_with_three_events():
+    from django.utils import timezone
+
+    from runs.models import Run, RunStatus
+    from streaming.services import store_run_events
+
+    thread = Thread.objects.create_now(metadata={})
+    run = Run.objects.create(thread=thread, assistant_id=thread.pk, graph_id="g", available_at=timezone.now(),
+                             status=RunStatus.RUNNING)
+    rows = store_run_events(thread_id=thread.pk, run_id=run.pk, first_seq=1,
+                            frames=[("metadata", "{}"), ("values", '{"a":1}'), ("values", '{"a":2}')])
+    return run, rows
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("executes_here", [False, True])
+async def test_a_late_redis_join_rereads_only_a_run_of_another_process(executes_here):
+    """``stream.resync`` (the layer's other processes joined late) makes a run stream re-read the
+    database, unless the run executes in this process: its announcements never cross processes."""
+    layer = ThreadSafeInMemoryChannelLayer()
+    consumer = _listener(layer)
+    consumer.channel_name = await layer.new_channel()
+    run, rows = await sync_to_async(_running_run_with_three_events)()
+    task = asyncio.create_task(follow.follow_run(consumer, run_id=run.pk, is_over=run_is_over, after=0,
+                                                 subscribed_new=True, executes_here=executes_here))
+    try:
+        while not consumer._groups:
+            await asyncio.sleep(0.01)
+        await layer.send(consumer.channel_name, {"type": "stream.resync"})  # the events were never announced
+        await asyncio.sleep(0.3)
+
+        def ids():
+            text = b"".join(consumer.written).decode()
+            return [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
+
+        assert ids() == ([] if executes_here else [1, 2, 3])
+        # the announcement that a run of this process does send, rows included: nothing re-read
+        await layer.group_send(notify.run_group(run.pk), notify.build_event_messages(
+            thread_id=run.thread_id, run_id=run.pk, rows=rows)[1])
+        async with asyncio.timeout(3):
+            while len(ids()) < 3:
+                await asyncio.sleep(0.02)
+        assert ids() == [1, 2, 3]
+    finally:
+        task.cancel()

@@ -378,7 +378,7 @@ def test_a_run_that_can_start_at_once_is_created_claimed_in_one_transaction(live
     executor's lease, the thread taken and the metadata frame (seq 1), and the run then completes."""
     from runs.executor import get_executor
     from runs.serializers import RunCreateSerializer
-    from runs.services import create_run
+    from runs.services import create_run, executes_here
     from tests.factories import wait_for
 
     executor = get_executor()
@@ -386,6 +386,10 @@ def test_a_run_that_can_start_at_once_is_created_claimed_in_one_transaction(live
     assert serializer.is_valid(), serializer.errors
     run = create_run(payload=dict(serializer.validated_data), thread_id=uuid.uuid4())
     assert (run.status, run.attempt, run.worker_id) == (RunStatus.RUNNING, 1, executor.worker_id)
+    assert executes_here(run)  # its streams skip the re-read of a late Redis join
+    # a second run on the same (now busy) thread waits: pending, for whichever executor claims it
+    queued = create_run(payload=dict(serializer.validated_data), thread_id=run.thread_id)
+    assert queued.status == RunStatus.PENDING and not executes_here(queued)
     stored = Run.objects.get(pk=run.pk)
     assert stored.status in (RunStatus.RUNNING, RunStatus.SUCCESS) and stored.started_at is not None
     first = Event.objects.filter(run_id=run.pk).order_by("seq").first()
