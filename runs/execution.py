@@ -145,13 +145,17 @@ async def stream_graph(graph, run, config, writer, *, resume=False):
 
 async def final_state(graph_id: str, config: dict) -> dict:
     """The thread's state after the run, as its row mirrors it (``threads.snapshots.thread_mirror``)."""
+    cp, store = await persistence.get_checkpointer(), await persistence.get_store()
+    async with registry.graph(graph_id, config=config, checkpointer=cp, store=store) as graph:
+        return await mirror_of(graph, config)
+
+
+async def mirror_of(graph, config: dict) -> dict:
+    """``final_state`` read through ``graph`` (the run's own: a factory is not called again)."""
     from threads.snapshots import snapshot_json, thread_mirror
 
-    cp, store = await persistence.get_checkpointer(), await persistence.get_store()
     state_config = {"configurable": {"thread_id": config["configurable"]["thread_id"], "checkpoint_ns": ""}}
-    async with registry.graph(graph_id, config=config, checkpointer=cp, store=store) as graph:
-        state = await graph.aget_state(state_config)
-    return thread_mirror(snapshot_json(state))
+    return thread_mirror(snapshot_json(await graph.aget_state(state_config)))
 
 
 async def rollback_checkpoints(run):
@@ -192,6 +196,8 @@ class RunOutcome:
         self.error: dict | None = None
         self.cancel_action: str = ""  # CancelAction, or SHUTDOWN
         self.last_seq: int | None = None  # the run's last stored event (when every batch was stored)
+        self.graph_done = False  # the graph returned: a cancel from then on changes nothing
+        self.mirror: dict | None = None  # the thread's mirror, read through the run's graph once it returned
 
 
 async def execute(run: ClaimedRun, *, control) -> RunOutcome:
@@ -212,6 +218,11 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
         async with registry.graph(run.graph_id, config=config, checkpointer=cp, store=store,
                                   access_context="threads.create_run", context=run_context(run)) as graph:
             await stream_graph(graph, run, config, writer, resume=resume)
+            outcome.graph_done = True
+            try:
+                outcome.mirror = await mirror_of(graph, config)
+            except Exception:  # noqa: BLE001 - read again after the run (_final_mirror)
+                logger.warning("run %s: reading the final state failed", run.run_id, exc_info=True)
 
     control.task = asyncio.get_running_loop().create_task(body())
     if control.cancel_action:
@@ -219,8 +230,9 @@ async def execute(run: ClaimedRun, *, control) -> RunOutcome:
     try:
         await control.task
     except asyncio.CancelledError:
-        outcome.status = RunStatus.INTERRUPTED
-        outcome.cancel_action = control.cancel_action or CancelAction.INTERRUPT
+        if not outcome.graph_done:
+            outcome.status = RunStatus.INTERRUPTED
+            outcome.cancel_action = control.cancel_action or CancelAction.INTERRUPT
     except Exception as exc:  # noqa: BLE001 - a node's failure is the run's outcome
         outcome.status = RunStatus.ERROR
         error = {"error": type(exc).__name__, "message": str(exc)}
@@ -245,7 +257,7 @@ async def _record(run: ClaimedRun, config: dict, outcome: RunOutcome) -> None:
         await _write_end(run, lambda: lifecycle.rollback_run(run_id=run.run_id, thread_id=run.thread_id))
         await notify.arun_finished(thread_id=run.thread_id, run_id=run.run_id, status=RunStatus.INTERRUPTED)
         return
-    mirror = await _final_mirror(run, config)
+    mirror = outcome.mirror if outcome.mirror is not None else await _final_mirror(run, config)
     finished = await _write_end(run, lambda: lifecycle.finish_run(
         run_id=run.run_id, thread_id=run.thread_id, status=outcome.status, error=outcome.error, mirror=mirror,
     ), committed=lambda: lifecycle.attempt_ended(run_id=run.run_id, attempt=run.attempt, status=outcome.status))
