@@ -83,15 +83,16 @@ def test_a_failed_read_of_the_final_state_is_read_again(live_executor, monkeypat
     """Before: the thread row kept its old values (GET /threads/{id} disagreed with its state)."""
     from runs import execution
 
-    real, calls = execution.final_state, {"n": 0}
+    real, calls = execution.mirror_of, {"n": 0}
 
-    async def flaky(graph_id, config):
+    async def flaky(graph, config):
+        # 1: the read through the run's own graph; 2: the read again after the run (final_state)
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("the checkpointer's connection was terminated")
-        return await real(graph_id, config)
+        return await real(graph, config)
 
-    monkeypatch.setattr(execution, "final_state", flaky)
+    monkeypatch.setattr(execution, "mirror_of", flaky)
     run = start_slow_run(n=5, delay=0.05)
     assert ended(run.run_id).status == RunStatus.SUCCESS
     assert calls["n"] == 2
