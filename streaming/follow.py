@@ -24,8 +24,7 @@ def _run_filter(modes):
     return lambda event: event == "error" or sse.mode_of(event) in wanted
 
 
-async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1, need_read=True, poll=None,
-                resync=True):
+async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=1, need_read=True, poll=None):
     """Subscribe, replay from the DB, then go live; see the module docstring.
 
     ``read(after)`` returns (rows, over, full) with rows [(position, row)]; ``from_message(message)``
@@ -34,8 +33,7 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
     ``idle_reread`` heartbeat periods (every time while the layer is down; 10 times less often on a
     lossless layer, which reports drops). ``need_read=False``: the caller subscribed before anything
     could be stored, so the first read is skipped. ``poll``: re-read every ``poll`` seconds while idle
-    (what the layer cannot carry: rows stored by another process). ``resync=False``: every row comes
-    from this process, so a late join of the layer's other processes (``stream.resync``) is no gap."""
+    (what the layer cannot carry: rows stored by another process)."""
     await consumer.subscribe(group)
     wait = consumer.heartbeat
     if poll is not None:
@@ -64,8 +62,6 @@ async def _pump(consumer, *, group, last, read, from_message, emit, idle_reread=
             continue
         if message["type"] == "stream.end" and last >= message.get("last_seq", float("inf")):
             return  # the run is over and we have sent its last event
-        if message["type"] == "stream.resync" and not resync:
-            continue
         rows = from_message(message) if message["type"] == "stream.events" and not message.get("dropped") else None
         if not rows or rows[0][0] > last + 1:
             need_read = True
@@ -90,14 +86,12 @@ def _read_run(*, run_id, after, is_over):
     return over, selectors.read_run_events(run_id=run_id, after=after)
 
 
-async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subscribed_new=False, executes_here=False):
+async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subscribed_new=False):
     """Send the run's frames after position ``after`` (None: only what comes from now on).
 
     ``is_over(run_id=...)``: whether the run has ended (the owner of runs knows; a sync function, run
     through ``db``). ``subscribed_new``: the consumer subscribed to the run's group before the run
-    existed, or before reading that nothing after ``after`` was stored: the first read is skipped.
-    ``executes_here``: the run was created already claimed by this process's executor, so its events
-    reach this process's listeners without crossing processes (no re-read when Redis joins late)."""
+    existed, or before reading that nothing after ``after`` was stored: the first read is skipped."""
     keep = _run_filter(modes)
 
     async def read(last):
@@ -115,7 +109,7 @@ async def follow_run(consumer, *, run_id, is_over, after=None, modes=None, subsc
 
     last = after if after is not None else await db(selectors.last_run_seq)(run_id=run_id)
     await _pump(consumer, group=notify.run_group(run_id), last=last, read=read, from_message=from_message,
-                emit=emit, need_read=not subscribed_new, poll=_poll(consumer), resync=not executes_here)
+                emit=emit, need_read=not subscribed_new, poll=_poll(consumer))
 
 
 def _poll(consumer):
@@ -170,9 +164,8 @@ async def follow_thread(consumer, *, thread_id, after, emit):
                 from_message=from_message, emit=emit, idle_reread=6)
 
 
-async def wait_run(consumer, *, run_id, is_over, executes_here=False):
-    """Block until ``is_over(run_id=...)``, writing newline keep-alives while waiting
-    (``executes_here``: as for ``follow_run``)."""
+async def wait_run(consumer, *, run_id, is_over):
+    """Block until ``is_over(run_id=...)``, writing newline keep-alives while waiting."""
     await consumer.subscribe(notify.run_group(run_id))
     while True:
         if await db(is_over)(run_id=run_id):
@@ -184,7 +177,5 @@ async def wait_run(consumer, *, run_id, is_over, executes_here=False):
             await consumer.idle()  # the keep-alive is due every heartbeat, also while events flow
             if message is None:
                 break
-            if message["type"] == "stream.resync" and executes_here:
-                continue
             if message["type"] != "stream.events" or message.get("dropped"):  # stream.end, resync: re-check
                 break

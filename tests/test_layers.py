@@ -133,9 +133,10 @@ async def test_a_late_redis_join_rereads_only_a_run_of_another_process(executes_
     layer = ThreadSafeInMemoryChannelLayer()
     consumer = _listener(layer)
     consumer.channel_name = await layer.new_channel()
+    consumer.announced_here = executes_here  # what CreateRunMixin.create sets from runs.services.executes_here
     run, rows = await sync_to_async(_running_run_with_three_events)()
     task = asyncio.create_task(follow.follow_run(consumer, run_id=run.pk, is_over=run_is_over, after=0,
-                                                 subscribed_new=True, executes_here=executes_here))
+                                                 subscribed_new=True))
     try:
         while not consumer._groups:
             await asyncio.sleep(0.01)

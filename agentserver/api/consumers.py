@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 class StreamConsumer(AsyncConsumer):
     # Responses of this process still open (the operator console's "active streams").
     open_count = 0
+    # Every message this stream waits for is announced by this process (a run it created already
+    # claimed by this process's executor): the in-process half of the layer carries them all, so a
+    # late group join of the other processes (``stream.resync``) is no gap and next_message skips it.
+    announced_here = False
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
@@ -169,6 +173,8 @@ class StreamConsumer(AsyncConsumer):
         try:
             async with asyncio.timeout(timeout):
                 message = await self.channel_layer.receive(self.channel_name)
+                while message["type"] == "stream.resync" and self.announced_here:
+                    message = await self.channel_layer.receive(self.channel_name)
         except TimeoutError:
             return None
         except Exception:  # noqa: BLE001 - the layer is down: the caller polls, not too often

@@ -35,6 +35,7 @@ class CreateRunMixin:
         run = await db(services.create_run)(payload=payload, thread_id=thread_id, run_id=run_id, filters=filters,
                                             thread_metadata=stamp)
         self.run_id, self.thread_id = run.run_id, run.thread_id
+        self.announced_here = services.executes_here(run)
         self.on_disconnect_action = payload.get("on_disconnect", "continue")
         return run
 
@@ -61,8 +62,7 @@ class RunStreamConsumer(CreateRunMixin, StreamConsumer):
             headers = _run_headers(run.thread_id, run.run_id, "stream")
         await self.start(extra=headers)
         # Subscribed before the run existed: every event is announced to us, no initial read needed.
-        await follow.follow_run(self, run_id=run.run_id, is_over=selectors.run_is_over, after=0, subscribed_new=True,
-                                executes_here=services.executes_here(run))
+        await follow.follow_run(self, run_id=run.run_id, is_over=selectors.run_is_over, after=0, subscribed_new=True)
         await self.release()
 
 
@@ -72,8 +72,7 @@ class RunWaitConsumer(CreateRunMixin, StreamConsumer):
     async def respond(self, body):
         run = await self.create(body)
         await self.start(content_type=b"application/json", extra=_run_headers(run.thread_id, run.run_id, "join"))
-        await follow.wait_run(self, run_id=run.run_id, is_over=selectors.run_is_over,
-                              executes_here=services.executes_here(run))
+        await follow.wait_run(self, run_id=run.run_id, is_over=selectors.run_is_over)
         result = await db(selectors.run_output)(run_id=run.run_id)
         await self.release()
         await self.end(serde.dumps(result[1] if result else None))
